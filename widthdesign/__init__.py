@@ -1,0 +1,63 @@
+"""widthdesign: design ConvAC layer widths from the min cuts of their tensor networks.
+
+>>> import widthdesign as wd
+>>> arch = wd.Architecture(shape=(16,), channels=2,
+...                        layers=[wd.Layer(4, 2), wd.Layer(4, 2), wd.Layer(4, 2), wd.Layer(4)])
+>>> wd.bounds(arch, "left-right").upper_bound
+4
+>>> wd.bounds(arch, "even-odd").upper_bound     # min(M, r_0)^(N/2)
+256
+"""
+
+from .cuts import CUT_METHODS, Bounds, Cut, bounds, graph_min_cut, min_cut, register_cut_method
+from .errors import (
+    BudgetError,
+    PartitionError,
+    SpecError,
+    VerifyError,
+    WidthDesignError,
+)
+from .network import build_network
+from .partitions import Partition, parse_partition, partition_from_mask
+from .spec import Architecture, Layer, cost, dump, dumps, load, loads, pooling_tree
+from .verify import verify_rank
+
+
+def verify(arch: Architecture, partition, shared: bool = False, seeds: int = 3) -> int:
+    """Exact rank (mod a large prime) of random networks' grid tensor for ``partition``.
+
+    Same as :func:`widthdesign.verify.verify_rank`.
+    """
+    return verify_rank(arch, partition, shared=shared, seeds=seeds)
+
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Architecture",
+    "Layer",
+    "Partition",
+    "Bounds",
+    "Cut",
+    "load",
+    "loads",
+    "dump",
+    "dumps",
+    "cost",
+    "pooling_tree",
+    "build_network",
+    "parse_partition",
+    "partition_from_mask",
+    "bounds",
+    "min_cut",
+    "graph_min_cut",
+    "CUT_METHODS",
+    "register_cut_method",
+    "verify",
+    "verify_rank",
+    "WidthDesignError",
+    "SpecError",
+    "PartitionError",
+    "VerifyError",
+    "BudgetError",
+]

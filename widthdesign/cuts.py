@@ -1,0 +1,517 @@
+"""The min-cut engine: exact bounds on the separation rank of a ConvAC for a partition.
+
+For a partition (A, B) of the inputs, the **upper bound** is the minimal multiplicative cut of
+the tensor network (:mod:`widthdesign.network`) separating A's terminals from B's, where a
+delta (copy) tensor is a hyperedge: all of its crossing legs count once. The **lower bound**
+(Levine et al. 2018, Theorem 2) is the largest, over integers p >= 2, of the min cut with every
+bond dimension rounded down to a power of p; the bounds meet whenever all bond dimensions are
+powers of one integer.
+
+Min-cut strategies live in a registry, :data:`CUT_METHODS`, name -> function with one
+signature ``method(arch, mask, dims) -> Cut`` (``mask``: bool per input, True on side A;
+``dims``: bond dimensions ``(M, r_0, ..., r_{L-1})``, possibly rounded):
+
+- ``"dp"`` (default): dynamic program over the pooling tree, exact integers, linear time;
+- ``"ortools"``: OR-Tools max-flow on Lawler's gadget graph (any graph), integer capacities;
+- ``"networkx"``: networkx Boykov-Kolmogorov on the same graph.
+
+Values are exact Python ints (they reach 10^1000 and beyond); floats only ever appear as
+``log2_*`` conveniences. The max-flow strategies find the cut with integer capacities
+(exponents when all dimensions are powers of one integer, else log2 scaled by 2^24) and then
+recompute the cut's value exactly.
+
+>>> from widthdesign.spec import Architecture, Layer
+>>> arch = Architecture(shape=(8,), channels=2, layers=[Layer(4, 2), Layer(4, 2), Layer(4)])
+>>> b = bounds(arch, "even-odd")
+>>> b.upper_bound, b.lower_bound, b.exact
+(16, 16, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+import networkx as nx
+import numpy as np
+
+from .errors import WidthDesignError
+from .network import DIM, KIND, LEVEL, build_network, node_name
+from .partitions import Partition, parse_partition, partition_from_mask
+from .spec import Architecture, pooling_tree
+
+__all__ = [
+    "Bounds",
+    "Cut",
+    "bounds",
+    "min_cut",
+    "graph_min_cut",
+    "lower_bound",
+    "CUT_METHODS",
+    "register_cut_method",
+]
+
+Node = tuple
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A cut of the tensor network: the certificate behind an upper bound.
+
+    Attributes:
+        bonds: plain bonds cut, as ``(u, v, dim)`` (input bonds of dimension M).
+        deltas: delta tensors whose legs cross, as ``(node, dim)``; each counts once.
+        side_a: every node on A's side (the rest is on B's side).
+    """
+
+    bonds: tuple[tuple[Node, Node, int], ...]
+    deltas: tuple[tuple[Node, int], ...]
+    side_a: frozenset
+
+    @property
+    def value(self) -> int:
+        """The cut's weight: product of the cut bonds' and deltas' dimensions (exact)."""
+        return math.prod(d for *_, d in self.bonds) * math.prod(d for _, d in self.deltas)
+
+    @property
+    def log2_value(self) -> float:
+        return sum(math.log2(d) for *_, d in self.bonds) + sum(math.log2(d) for _, d in self.deltas)
+
+    def counts(self, depth: int) -> tuple[int, ...]:
+        """How many items the cut takes per level: ``(input bonds, layer 0 deltas, ...)``."""
+        c = [0] * (depth + 1)
+        c[0] = len(self.bonds)
+        for node, _ in self.deltas:
+            c[node[1] + 1] += 1
+        return tuple(c)
+
+    def to_dict(self) -> dict:
+        return {
+            "bonds": [[node_name(u), node_name(v), d] for u, v, d in self.bonds],
+            "deltas": [[node_name(n), d] for n, d in self.deltas],
+        }
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Exact bounds on the maximal separation rank of ``arch`` for one partition.
+
+    ``lower_bound <= generic rank <= upper_bound``; ``exact`` when they meet. ``lower_base``
+    is the integer p whose rounding gives the lower bound (``None`` when it is 1).
+    """
+
+    partition: Partition
+    upper_bound: int
+    lower_bound: int
+    lower_base: int | None
+    cut: Cut
+    method: str
+
+    @property
+    def exact(self) -> bool:
+        return self.lower_bound == self.upper_bound
+
+    @property
+    def log2_upper_bound(self) -> float:
+        return _log2(self.upper_bound)
+
+    @property
+    def log2_lower_bound(self) -> float:
+        return _log2(self.lower_bound)
+
+    def to_dict(self, cut: bool = True) -> dict:
+        """JSON-ready dict; bounds as exact integers (JSON numbers of any length)."""
+        data = {
+            "partition": self.partition.label,
+            "side_a": list(self.partition.side_a),
+            "upper_bound": self.upper_bound,
+            "lower_bound": self.lower_bound,
+            "exact": self.exact,
+            "log2_upper_bound": round(self.log2_upper_bound, 6),
+            "log2_lower_bound": round(self.log2_lower_bound, 6),
+            "lower_base": self.lower_base,
+        }
+        if cut:
+            data["cut"] = self.cut.to_dict()
+        return data
+
+
+def _log2(x: int) -> float:
+    """log2 of a positive int of any size (no float overflow)."""
+    if x < 2**1000:
+        return math.log2(x)
+    shift = x.bit_length() - 64
+    return math.log2(x >> shift) + shift
+
+
+# -- strategy registry ----------------------------------------------------------------------
+
+CutMethod = Callable[[Architecture, np.ndarray, Sequence[int]], Cut]
+CUT_METHODS: dict[str, CutMethod] = {}
+
+
+def register_cut_method(name: str) -> Callable[[CutMethod], CutMethod]:
+    """Decorator adding a min-cut strategy ``fn(arch, mask, dims) -> Cut`` to the registry."""
+
+    def deco(fn: CutMethod) -> CutMethod:
+        CUT_METHODS[name] = fn
+        return fn
+
+    return deco
+
+
+def min_cut(arch: Architecture, mask, dims: Sequence[int] | None = None, method: str = "dp") -> Cut:
+    """Minimal cut for side-A ``mask`` with bond dimensions ``dims`` (default: the spec's)."""
+    if method not in CUT_METHODS:
+        raise WidthDesignError(f"cut method {method!r} unknown; expected one of {', '.join(CUT_METHODS)}")
+    dims = tuple(dims) if dims is not None else arch.bond_dims()
+    return CUT_METHODS[method](arch, np.asarray(mask, dtype=bool), dims)
+
+
+# -- the dynamic program over the pooling tree ----------------------------------------------
+
+
+def _window_reduce(values: np.ndarray, tree, level: int, ufunc) -> np.ndarray:
+    """Combine ``values`` (one per level-``level`` position) per pooling window."""
+    arranged = values[tree.children[level]]
+    k = tree.uniform[level]
+    if k is not None:
+        return ufunc.reduce(arranged.reshape(-1, k), axis=1)
+    return ufunc.reduceat(arranged, tree.starts[level][:-1])
+
+
+def tree_dp(tree, slot_a: np.ndarray, dims: Sequence, combine=np.multiply, dtype=object):
+    """Cheapest cut per subtree and side, bottom up.
+
+    Costs combine with ``combine`` (``np.multiply`` on exact ints, ``np.add`` on exponents or
+    logs). Returns the two top costs (output on A / on B) and, per level, the arrays needed to
+    trace the optimal cut back: ``cut_a``/``cut_b`` (window's delta cut when its parent is on
+    A / B) and ``pref_a`` (a position's cheaper side is A).
+    """
+    unit = 1 if combine is np.multiply else 0
+    m = dims[0]
+    cost_a = np.where(slot_a, unit, m).astype(dtype)
+    cost_b = np.where(slot_a, m, unit).astype(dtype)
+    trace = []
+    for level in range(tree.depth):
+        r = dims[level + 1]
+        pref_a = cost_a <= cost_b
+        both = _window_reduce(np.where(pref_a, cost_a, cost_b), tree, level, combine)
+        split = combine(both, r)  # delta cut: every child takes its cheaper side
+        keep_a = _window_reduce(cost_a, tree, level, combine)
+        keep_b = _window_reduce(cost_b, tree, level, combine)
+        cut_a, cut_b = split < keep_a, split < keep_b
+        cost_a = np.where(cut_a, split, keep_a)
+        cost_b = np.where(cut_b, split, keep_b)
+        trace.append((cut_a, cut_b, pref_a))
+    return cost_a[0], cost_b[0], trace
+
+
+def trace_sides(tree, trace, top_a: bool) -> list[np.ndarray]:
+    """Side (True = A) of every conv position per level, and of the output, from a DP trace."""
+    sides = [np.array([top_a])]
+    for level in range(tree.depth - 1, -1, -1):
+        cut_a, cut_b, pref_a = trace[level]
+        parent = tree.parents[level]
+        parent_a = sides[0][parent]
+        cut = np.where(parent_a, cut_a[parent], cut_b[parent])
+        sides.insert(0, np.where(cut, pref_a, parent_a))
+    return sides
+
+
+@register_cut_method("dp")
+def dp_min_cut(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut:
+    """Exact minimal cut by the dynamic program over the pooling tree (linear time)."""
+    tree = pooling_tree(arch)
+    slot_a = mask[tree.leaves]
+    top_cost_a, top_cost_b, trace = tree_dp(tree, slot_a, [int(d) for d in dims])
+    sides = trace_sides(tree, trace, bool(top_cost_a <= top_cost_b))
+    return _cut_from_sides(arch, tree, slot_a, sides, dims)
+
+
+def _cut_from_sides(arch, tree, slot_a, sides, dims) -> Cut:
+    leaves = tree.leaves.tolist()
+    bonds = tuple(
+        (("input", leaves[s]), ("conv", 0, s), int(dims[0]))
+        for s in np.flatnonzero(sides[0] != slot_a).tolist()
+    )
+    side_a = {("input", leaves[s]) for s in np.flatnonzero(slot_a).tolist()}
+    deltas = []
+    for level in range(tree.depth):
+        child_a = sides[level]
+        parent_a = sides[level + 1]
+        n_a = np.bincount(tree.parents[level], weights=child_a, minlength=tree.sizes[level + 1])
+        size = np.diff(tree.starts[level])
+        mixed = np.where(parent_a, n_a != size, n_a > 0)
+        for w in np.flatnonzero(mixed).tolist():
+            deltas.append((("delta", level, w), int(dims[level + 1])))
+        side_a.update(("conv", level, j) for j in np.flatnonzero(child_a).tolist())
+        side_a.update(("delta", level, w) for w in np.flatnonzero(parent_a).tolist())
+    if sides[-1][0]:
+        side_a.add(("output",))
+    return Cut(bonds=bonds, deltas=tuple(deltas), side_a=frozenset(side_a))
+
+
+# -- max-flow on Lawler's gadget graph (any tensor network) ---------------------------------
+
+
+def _capacity_units(dims: Sequence[int]) -> tuple[list[int], bool]:
+    """Integer capacity per level: exact exponents of a common base when there is one,
+    else log2 scaled by 2^24 (the cut's value is recomputed exactly afterwards)."""
+    base = _common_base(dims)
+    if base is not None:
+        return [_ilog(d, base) for d in dims], True
+    return [round(math.log2(d) * (1 << 24)) for d in dims], False
+
+
+def _primitive_root(d: int) -> int:
+    """Smallest b with d = b^k."""
+    for k in range(d.bit_length(), 1, -1):
+        b = _iroot(d, k)
+        if b >= 2 and b**k == d:
+            return _primitive_root(b)
+    return d
+
+
+def _common_base(dims) -> int | None:
+    roots = {_primitive_root(int(d)) for d in dims if d > 1}
+    if len(roots) <= 1:
+        return roots.pop() if roots else 2
+    return None
+
+
+def _iroot(d: int, k: int) -> int:
+    """floor(d ** (1/k)) exactly."""
+    if k == 1:
+        return d
+    b = int(round(d ** (1.0 / k)))
+    while b**k > d:
+        b -= 1
+    while (b + 1) ** k <= d:
+        b += 1
+    return b
+
+
+def _ilog(d: int, p: int) -> int:
+    """floor(log_p d) exactly."""
+    k, x = 0, p
+    while x <= d:
+        k, x = k + 1, x * p
+    return k
+
+
+@lru_cache(maxsize=8)
+def _network(arch: Architecture) -> nx.Graph:
+    return build_network(arch)
+
+
+def lawler_arcs(g: nx.Graph, side_a: set, caps_by_level: Sequence[int] | None = None):
+    """Arcs of the flow network for a tensor network ``g``: node list and (tail, head, cap).
+
+    Plain bonds become two opposite arcs; a delta node of capacity c becomes Lawler's gadget
+    u -> v (capacity c) with infinite arcs from every neighbour to u and from v to it. Source
+    and sink are joined to A's and B's input terminals by infinite arcs. ``cap=None`` means
+    infinite. Capacities default to the edges' ``dim`` (no rounding) when not given per level.
+    """
+    index: dict = {}
+
+    def idx(x):
+        if x not in index:
+            index[x] = len(index)
+        return index[x]
+
+    source, sink = idx("__source__"), idx("__sink__")
+    arcs = []
+
+    def cap_of(data):
+        return caps_by_level[data[LEVEL]] if caps_by_level is not None else data[DIM]
+
+    for node, data in g.nodes(data=True):
+        kind = data[KIND]
+        if kind == "delta":
+            u, v = idx(("u", node)), idx(("v", node))
+            legs = g.edges(node, data=True)
+            cap = cap_of(next(iter(legs))[2])
+            arcs.append((u, v, cap))
+            for _, nb, _ in g.edges(node, data=True):
+                arcs.append((idx(nb), u, None))
+                arcs.append((v, idx(nb), None))
+        elif kind == "input":
+            if node in side_a:
+                arcs.append((source, idx(node), None))
+            else:
+                arcs.append((idx(node), sink, None))
+    for a, b, data in g.edges(data=True):
+        if g.nodes[a][KIND] != "delta" and g.nodes[b][KIND] != "delta":
+            cap = cap_of(data)
+            arcs.append((idx(a), idx(b), cap))
+            arcs.append((idx(b), idx(a), cap))
+    return index, source, sink, arcs
+
+
+def graph_min_cut(g: nx.Graph, side_a: set, dims: Sequence[int] | None = None, flow_func: str = "ortools") -> Cut:
+    """Minimal cut of any tensor network ``g`` (documented attributes) by max-flow.
+
+    ``side_a``: the input nodes on side A. ``dims``: per-level bond dimensions overriding the
+    edges' ``dim`` (indexed by the edge attribute ``level``). ``flow_func``: ``"ortools"`` or
+    ``"networkx"``.
+    """
+    if dims is None:
+        levels: dict[int, int] = {}
+        for _, _, data in g.edges(data=True):
+            levels[data[LEVEL]] = data[DIM]
+        dims = [levels.get(i, 1) for i in range(max(levels) + 1)]
+    units, _ = _capacity_units(dims)
+    index, source, sink, arcs = lawler_arcs(g, side_a, units)
+    finite = sum(c for *_, c in arcs if c is not None)
+    inf = finite + 1
+    if flow_func == "ortools":
+        source_side = _ortools_source_side(len(index), source, sink, arcs, inf)
+    elif flow_func == "networkx":
+        source_side = _networkx_source_side(source, sink, arcs)
+    else:
+        raise WidthDesignError(f"flow_func {flow_func!r} unknown; expected 'ortools' or 'networkx'")
+    names = {i: x for x, i in index.items()}
+    in_s = {names[i] for i in source_side}
+    return _cut_from_source_side(g, in_s, dims)
+
+
+def _ortools_source_side(n, source, sink, arcs, inf):
+    from ortools.graph.python import max_flow
+
+    smf = max_flow.SimpleMaxFlow()
+    tails = np.fromiter((a for a, _, _ in arcs), dtype=np.int32, count=len(arcs))
+    heads = np.fromiter((b for _, b, _ in arcs), dtype=np.int32, count=len(arcs))
+    caps = np.fromiter((inf if c is None else c for *_, c in arcs), dtype=np.int64, count=len(arcs))
+    smf.add_arcs_with_capacity(tails, heads, caps)
+    status = smf.solve(source, sink)
+    if status != smf.OPTIMAL:
+        raise WidthDesignError(f"OR-Tools max-flow failed with status {status}")
+    return smf.get_source_side_min_cut()
+
+
+def _networkx_source_side(source, sink, arcs):
+    from networkx.algorithms.flow import boykov_kolmogorov
+
+    d = nx.DiGraph()
+    for a, b, c in arcs:
+        if c is None:
+            d.add_edge(a, b)  # no capacity attribute: infinite
+        else:
+            d.add_edge(a, b, capacity=c)
+    _, (s_side, _) = nx.minimum_cut(d, source, sink, flow_func=boykov_kolmogorov)
+    return s_side
+
+
+def _cut_from_source_side(g: nx.Graph, in_s: set, dims) -> Cut:
+    side_a = set()
+    bonds, deltas = [], []
+    for node, data in g.nodes(data=True):
+        if data[KIND] == "delta":
+            u_in, v_in = ("u", node) in in_s, ("v", node) in in_s
+            if u_in and not v_in:
+                leg = next(iter(g.edges(node, data=True)))[2]
+                deltas.append((node, int(dims[leg[LEVEL]])))
+            if v_in or u_in:
+                side_a.add(node)
+        elif node in in_s:
+            side_a.add(node)
+    for a, b, data in g.edges(data=True):
+        if g.nodes[a][KIND] != "delta" and g.nodes[b][KIND] != "delta":
+            if (a in side_a) != (b in side_a):
+                u, v = (a, b) if g.nodes[a][KIND] == "input" else (b, a)
+                bonds.append((u, v, int(dims[data[LEVEL]])))
+    # nodes never reached by the flow graph's source side (isolated in it) sit on B's side
+    return Cut(bonds=tuple(sorted(bonds)), deltas=tuple(sorted(deltas)), side_a=frozenset(side_a))
+
+
+def _graph_method(flow_func: str) -> CutMethod:
+    def method(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut:
+        g = _network(arch)
+        side_a = {("input", int(i)) for i in np.flatnonzero(mask)}
+        return graph_min_cut(g, side_a, dims, flow_func=flow_func)
+
+    method.__name__ = f"{flow_func}_min_cut"
+    method.__doc__ = f"Minimal cut by {flow_func} max-flow on Lawler's gadget graph."
+    return method
+
+
+register_cut_method("ortools")(_graph_method("ortools"))
+register_cut_method("networkx")(_graph_method("networkx"))
+
+
+# -- bounds ---------------------------------------------------------------------------------
+
+
+def lower_bound_bases(dims: Sequence[int]) -> list[int]:
+    """Integers p worth trying for the lower bound: the integer k-th roots of every dimension.
+
+    Between two consecutive such roots the exponents floor(log_p d) do not change, and for
+    fixed exponents a larger p is better, so the maximum over all p >= 2 is reached here.
+    """
+    bases = set()
+    for d in set(int(x) for x in dims):
+        k = 1
+        while True:
+            p = _iroot(d, k)
+            if p < 2:
+                break
+            bases.add(p)
+            k += 1
+    return sorted(bases)
+
+
+def lower_bound(arch: Architecture, mask, dims: Sequence[int] | None = None) -> tuple[int, int | None]:
+    """Levine et al.'s Theorem 2 lower bound: ``(max_p p^mincut_p, best p)``."""
+    dims = tuple(dims) if dims is not None else arch.bond_dims()
+    tree = pooling_tree(arch)
+    slot_a = np.asarray(mask, dtype=bool)[tree.leaves]
+    best, best_p = 1, None
+    for p in lower_bound_bases(dims):
+        exps = [_ilog(int(d), p) for d in dims]
+        a, b, _ = tree_dp(tree, slot_a, exps, combine=np.add, dtype=np.int64)
+        value = p ** int(min(a, b))
+        if value > best:
+            best, best_p = value, p
+    return best, best_p
+
+
+def as_partition(arch: Architecture, partition) -> Partition:
+    """Accept a :class:`Partition`, a spec string, indices or a bool mask."""
+    if isinstance(partition, Partition):
+        if partition.num_inputs != arch.num_inputs:
+            from .errors import PartitionError
+
+            raise PartitionError(
+                f"Partition {partition.label!r}: has {partition.num_inputs} inputs; "
+                f"expected {arch.num_inputs}"
+            )
+        return partition
+    if isinstance(partition, str):
+        return parse_partition(partition, arch)
+    arr = np.asarray(partition)
+    if arr.dtype == bool:
+        return partition_from_mask(arr, "mask")
+    return parse_partition(",".join(str(int(i)) for i in arr.reshape(-1)), arch)
+
+
+def bounds(arch: Architecture, partition, method: str = "dp") -> Bounds:
+    """Exact upper and lower bounds on the separation rank, with the cut as certificate.
+
+    ``partition``: a spec string (``"left-right"``, ``"0,3,5"``...), a :class:`Partition`,
+    a sequence of side-A indices or a bool mask. ``method``: a name in :data:`CUT_METHODS`.
+
+    >>> from widthdesign.spec import Architecture, Layer
+    >>> arch = Architecture(shape=(16,), channels=2,
+    ...                     layers=[Layer(w, 2) for w in (3, 5, 7)] + [Layer(11)])
+    >>> b = bounds(arch, "left-right")
+    >>> b.upper_bound, b.cut.value, b.lower_bound <= b.upper_bound
+    (9, 9, True)
+    """
+    part = as_partition(arch, partition)
+    dims = arch.bond_dims()
+    cut = min_cut(arch, part.mask, dims, method=method)
+    low, base = lower_bound(arch, part.mask, dims)
+    return Bounds(part, cut.value, low, base, cut, method)

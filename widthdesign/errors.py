@@ -1,0 +1,35 @@
+"""Typed errors. The CLI turns every :class:`WidthDesignError` into one ``Error: ...`` line."""
+
+from __future__ import annotations
+
+
+class WidthDesignError(Exception):
+    """Base class of every error widthdesign raises on purpose."""
+
+
+class SpecError(WidthDesignError, ValueError):
+    """An architecture spec is malformed or describes an impossible network.
+
+    The message names the field, the value found and what was expected.
+    """
+
+    def __init__(self, field: str, value: object, expected: str):
+        self.field, self.value, self.expected = field, value, expected
+        super().__init__(f"{field} = {_short(value)}: expected {expected}")
+
+
+class PartitionError(WidthDesignError, ValueError):
+    """A partition spec is malformed or does not fit the architecture."""
+
+
+class VerifyError(WidthDesignError):
+    """The numeric verifier refuses a network (too large to form its grid tensor)."""
+
+
+class BudgetError(WidthDesignError, ValueError):
+    """A compute budget is infeasible or a width-search problem is malformed."""
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

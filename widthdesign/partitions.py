@@ -1,0 +1,281 @@
+"""Partitions (A, B) of the inputs: explicit indices, named families and mask files.
+
+A partition spec is a string:
+
+==========================  ===============================================================
+spec                        side A
+==========================  ===============================================================
+``0,3,5`` / ``0-3,8``       the listed flat (row-major) input indices; ranges inclusive
+``left-right``              the left half along the last axis (1-D: the first half)
+``top-bottom``              the top half along the first axis (2-D and up)
+``even-odd``                even indices (1-D, interleaved)
+``checkerboard[:k]``        blocks of k (default 1) alternating along every axis
+``blocks:k``                contiguous blocks of k alternating (1-D)
+``random:SEED[:FRACTION]``  a random subset of round(FRACTION * N) inputs (default 0.5)
+``PATH``                    a mask file: ``.npy`` bool array (grid shape or [N]) or text of
+                            0/1 values (any whitespace); a path must contain ``/`` or a dot
+                            suffix, or exist
+==========================  ===============================================================
+
+>>> from widthdesign.spec import Architecture, Layer
+>>> arch = Architecture(shape=(8,), channels=2, layers=[Layer(2, 2), Layer(2, 2), Layer(2)])
+>>> parse_partition("even-odd", arch).side_a
+(0, 2, 4, 6)
+>>> parse_partition("blocks:2", arch).side_a
+(0, 1, 4, 5)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import PartitionError
+from .spec import Architecture
+
+__all__ = ["Partition", "parse_partition", "partition_from_mask", "FAMILIES", "read_masks"]
+
+#: Named families: name -> description (``--help`` lists them).
+FAMILIES = {
+    "left-right": "left half along the last axis vs right half",
+    "top-bottom": "top half along the first axis vs bottom half (2-D and up)",
+    "even-odd": "even vs odd indices (1-D)",
+    "checkerboard:k": "blocks of k alternating along every axis (k = 1 if omitted)",
+    "blocks:k": "contiguous blocks of k alternating (1-D)",
+    "random:SEED[:FRACTION]": "random subset of round(FRACTION*N) inputs (default 0.5)",
+}
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A partition (A, B) of the ``num_inputs`` inputs; ``side_a`` sorted flat indices.
+
+    >>> p = Partition("0,1", (0, 1), 4)
+    >>> p.mask.tolist(), p.side_b
+    ([True, True, False, False], (2, 3))
+    """
+
+    label: str
+    side_a: tuple[int, ...]
+    num_inputs: int
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Bool array of length N, True on side A."""
+        m = np.zeros(self.num_inputs, dtype=bool)
+        m[list(self.side_a)] = True
+        return m
+
+    @property
+    def side_b(self) -> tuple[int, ...]:
+        return tuple(np.flatnonzero(~self.mask).tolist())
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def partition_from_mask(mask: np.ndarray | Sequence[bool], label: str = "mask") -> Partition:
+    """A :class:`Partition` from a bool mask (any shape, row-major), checking both sides."""
+    m = np.asarray(mask).reshape(-1)
+    if m.dtype != bool:
+        if not np.isin(m, (0, 1)).all():
+            raise PartitionError(f"Partition {label!r}: mask values must be 0/1 or bool")
+        m = m.astype(bool)
+    side_a = tuple(np.flatnonzero(m).tolist())
+    _check_sides(label, len(side_a), m.size)
+    return Partition(label, side_a, int(m.size))
+
+
+def _check_sides(label, size_a, n):
+    if size_a == 0:
+        raise PartitionError(f"Partition {label!r}: side A is empty; expected 1..{n - 1} inputs")
+    if size_a == n:
+        raise PartitionError(f"Partition {label!r}: side B is empty; expected 1..{n - 1} inputs")
+
+
+def parse_partition(spec: str, arch: Architecture) -> Partition:
+    """Parse a partition spec (see the module docs) for ``arch``'s input grid."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise PartitionError(f"Partition {spec!r}: expected indices, a family name or a mask file")
+    spec = spec.strip()
+    shape = arch.shape
+    n = arch.num_inputs
+    if re.fullmatch(r"[\d\s,\-]+", spec):
+        return _explicit(spec, n)
+    name, _, arg = spec.partition(":")
+    if name in _BUILDERS:
+        mask = _BUILDERS[name](spec, arg, shape)
+        return partition_from_mask(mask, spec)
+    if "/" in spec or Path(spec).suffix or Path(spec).exists():
+        return _from_file(spec, shape)
+    raise PartitionError(
+        f"Partition {spec!r}: unknown; expected indices like 0,3,5, a mask file or one of "
+        + ", ".join(FAMILIES)
+    )
+
+
+def _explicit(spec: str, n: int) -> Partition:
+    indices: list[int] = []
+    for part in spec.replace(" ", "").split(","):
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise PartitionError(f"Partition {spec!r}: bad item {part!r}; expected i or i-j")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi < lo:
+            raise PartitionError(f"Partition {spec!r}: range {part!r} is decreasing")
+        indices.extend(range(lo, hi + 1))
+    bad = [i for i in indices if i >= n]
+    if bad:
+        raise PartitionError(f"Partition {spec!r}: index {bad[0]} out of range; expected 0..{n - 1}")
+    seen = set()
+    for i in indices:
+        if i in seen:
+            raise PartitionError(f"Partition {spec!r}: index {i} listed twice")
+        seen.add(i)
+    _check_sides(spec, len(indices), n)
+    return Partition(spec, tuple(sorted(indices)), n)
+
+
+def _int_arg(spec: str, arg: str, what: str, default: int | None = None) -> int:
+    if arg == "" and default is not None:
+        return default
+    if not re.fullmatch(r"\d+", arg) or int(arg) < 1:
+        raise PartitionError(f"Partition {spec!r}: {what} {arg!r} is not a positive integer")
+    return int(arg)
+
+
+def _no_arg(spec: str, arg: str) -> None:
+    if arg:
+        raise PartitionError(f"Partition {spec!r}: takes no argument after ':'")
+
+
+def _left_right(spec, arg, shape):
+    _no_arg(spec, arg)
+    idx = np.indices(shape)[-1]
+    return idx < shape[-1] // 2
+
+
+def _top_bottom(spec, arg, shape):
+    _no_arg(spec, arg)
+    if len(shape) < 2:
+        raise PartitionError(f"Partition {spec!r}: needs a grid of rank 2 or more (grid is 1-D)")
+    return np.indices(shape)[0] < shape[0] // 2
+
+
+def _need_1d(spec, shape, hint):
+    if len(shape) != 1:
+        raise PartitionError(f"Partition {spec!r}: needs a 1-D grid (grid is {list(shape)}); {hint}")
+
+
+def _even_odd(spec, arg, shape):
+    _no_arg(spec, arg)
+    _need_1d(spec, shape, "use checkerboard")
+    return np.arange(shape[0]) % 2 == 0
+
+
+def _checkerboard(spec, arg, shape):
+    k = _int_arg(spec, arg, "block size", default=1)
+    return (np.indices(shape) // k).sum(axis=0) % 2 == 0
+
+
+def _blocks(spec, arg, shape):
+    k = _int_arg(spec, arg, "block size")
+    _need_1d(spec, shape, "use checkerboard:k")
+    return (np.arange(shape[0]) // k) % 2 == 0
+
+
+def _random(spec, arg, shape):
+    seed_s, _, frac_s = arg.partition(":")
+    seed = _int_arg(spec, seed_s, "seed") if seed_s != "0" else 0
+    frac = 0.5
+    if frac_s:
+        try:
+            frac = float(frac_s)
+        except ValueError:
+            frac = -1.0
+        if not 0 < frac < 1:
+            raise PartitionError(f"Partition {spec!r}: fraction {frac_s!r} not in (0, 1)")
+    n = math.prod(shape)
+    size = int(round(frac * n))
+    mask = np.zeros(n, dtype=bool)
+    mask[np.random.default_rng(seed).permutation(n)[:size]] = True
+    return mask
+
+
+_BUILDERS = {
+    "left-right": _left_right,
+    "top-bottom": _top_bottom,
+    "even-odd": _even_odd,
+    "checkerboard": _checkerboard,
+    "blocks": _blocks,
+    "random": _random,
+}
+
+
+def _from_file(spec: str, shape: tuple[int, ...]) -> Partition:
+    masks = read_masks(spec, shape)
+    if masks.shape[0] != 1:
+        raise PartitionError(
+            f"Partition file {spec!r}: holds {masks.shape[0]} masks; expected one "
+            "(use --parts-file for many)"
+        )
+    return partition_from_mask(masks[0], spec)
+
+
+def read_masks(path: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Masks from a file as a bool array ``[P, N]``.
+
+    ``.npy``: a bool (or 0/1) array of shape ``grid``, ``[N]``, ``[P, *grid]`` or ``[P, N]``.
+    Text: one mask of 0/1 values (whitespace separated or not) per line; or a single mask
+    spread over several lines (a 2-D picture of the grid).
+    """
+    n = math.prod(shape)
+    p = Path(path)
+    if not p.is_file():
+        raise PartitionError(f"Partition file {path!r}: not found; expected a .npy or text mask")
+    if p.suffix.lower() == ".npy":
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise PartitionError(f"Partition file {path!r}: unreadable .npy ({exc})") from None
+    else:
+        arr = _read_text_masks(p, n)
+    if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
+        raise PartitionError(f"Partition file {path!r}: values must be bool or 0/1")
+    arr = arr.astype(bool)
+    if arr.size == n:
+        return arr.reshape(1, n)
+    if arr.ndim >= 1 and arr.size % n == 0 and arr.shape[1:] in (tuple(shape), (n,)):
+        return arr.reshape(-1, n)
+    raise PartitionError(
+        f"Partition file {path!r}: shape {list(arr.shape)}; expected {list(shape)}, [{n}], "
+        f"[P, {', '.join(map(str, shape))}] or [P, {n}]"
+    )
+
+
+def _read_text_masks(p: Path, n: int) -> np.ndarray:
+    rows = []
+    for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        digits = line.replace(" ", "").replace("\t", "").replace(",", "")
+        if not re.fullmatch(r"[01]+", digits):
+            raise PartitionError(f"Partition file {str(p)!r}: line {line[:30]!r} is not 0/1 values")
+        rows.append(np.frombuffer(digits.encode(), dtype=np.uint8) - ord("0"))
+    if not rows:
+        raise PartitionError(f"Partition file {str(p)!r}: empty; expected 0/1 values")
+    if all(len(r) == n for r in rows):
+        return np.stack(rows)
+    return np.concatenate(rows)
+
+
+def family_masks(specs: Iterable[str], arch: Architecture) -> np.ndarray:
+    """Bool masks ``[P, N]`` for a list of partition specs."""
+    return np.stack([parse_partition(s, arch).mask for s in specs])

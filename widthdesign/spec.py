@@ -1,0 +1,579 @@
+"""Architecture specs: the ConvAC a user describes, its pooling tree and its compute cost.
+
+A spec is a frozen :class:`Architecture`. It is written in TOML or JSON (one schema)::
+
+    name = "1-D N=16"
+    [input]
+    shape = [16]        # grid of input positions, any rank
+    channels = 2        # M
+    # order = [...]     # grid slot s (row-major) holds input order[s]
+    [[layers]]
+    width = 4
+    pool = [2]          # a window of the grid's rank that divides the current grid
+    ...
+    [output]
+    classes = 1         # Y
+
+or, instead of pooling windows, a top-level ``tree`` of nested lists of flat input indices
+(all leaves at the same depth) with ``layers`` giving only ``width`` per level.
+
+Everything downstream works on the :class:`PoolingTree`, a level-by-level description of
+which positions each pooling window merges, derived once per architecture.
+
+>>> arch = Architecture(shape=(8,), channels=2, layers=[Layer(4, 2), Layer(4, 2), Layer(4)])
+>>> arch.widths, arch.depth, arch.num_inputs
+((4, 4, 4), 3, 8)
+>>> pooling_tree(arch).sizes
+(8, 4, 2, 1)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import SpecError
+
+__all__ = [
+    "Architecture",
+    "Layer",
+    "PoolingTree",
+    "pooling_tree",
+    "load",
+    "loads",
+    "dump",
+    "dumps",
+    "to_dict",
+    "from_dict",
+    "cost",
+    "COST_MODELS",
+]
+
+#: Cost models: name -> one-line description (see :func:`cost`).
+COST_MODELS = {
+    "params": "sum_l r[l-1]*r[l] + r[L-1]*Y  (one 1x1 kernel per layer, as in a ConvNet)",
+    "params-unshared": "sum_l n[l]*r[l-1]*r[l] + r[L-1]*Y  (a kernel per position)",
+    "macs": "sum_l n[l]*r[l-1]*r[l] + r[L-1]*Y  (multiply-adds of one forward pass)",
+}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One hidden layer: a 1x1 convolution to ``width`` channels, then product pooling.
+
+    ``pool`` is the pooling window (one entry per grid axis; an int for 1-D). ``None`` on the
+    last layer means global pooling; with an explicit ``tree`` it must be ``None``. ``width``
+    may be ``None`` in a spec given to ``recommend``, which chooses it.
+    """
+
+    width: int | None
+    pool: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        pool = self.pool
+        if isinstance(pool, (int, np.integer)) and not isinstance(pool, bool):
+            object.__setattr__(self, "pool", (int(pool),))
+        elif pool is not None:
+            object.__setattr__(self, "pool", tuple(pool))
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A convolutional arithmetic circuit (ConvAC), unshared weights unless stated otherwise.
+
+    Args:
+        shape: input grid, ``(N,)`` for 1-D, ``(H, W)`` for 2-D, any rank.
+        channels: M, representation channels per input position.
+        layers: hidden layers bottom to top (:class:`Layer`, a dict, or an int width when
+            ``tree`` is given).
+        order: optional permutation; grid slot ``s`` (row-major) holds input ``order[s]``.
+        tree: optional explicit pooling tree of nested lists of flat input indices.
+        classes: Y, the number of outputs (bounds are per output).
+        name: a label for reports.
+
+    >>> Architecture(shape=(4,), channels=2, layers=[Layer(3, 2), Layer(5)]).pools
+    ((2,), (2,))
+    """
+
+    shape: tuple[int, ...]
+    channels: int
+    layers: tuple[Layer, ...]
+    order: tuple[int, ...] | None = None
+    tree: Any = None
+    classes: int = 1
+    name: str = ""
+    _pools: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _normalize(self)
+        _validate(self)
+
+    # -- derived, cheap ---------------------------------------------------------------------
+    @property
+    def widths(self) -> tuple[int | None, ...]:
+        return tuple(layer.width for layer in self.layers)
+
+    @property
+    def pools(self) -> tuple[tuple[int, ...], ...]:
+        """Pooling window per layer (grid specs; the last one resolved to the full grid)."""
+        return self._pools
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    @property
+    def num_inputs(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def has_widths(self) -> bool:
+        return all(w is not None for w in self.widths)
+
+    def require_widths(self) -> tuple[int, ...]:
+        """The widths, or :class:`SpecError` naming the first missing one."""
+        for i, w in enumerate(self.widths):
+            if w is None:
+                raise SpecError(f"layers[{i}].width", None, "a positive integer width")
+        return tuple(int(w) for w in self.widths)  # type: ignore[arg-type]
+
+    def with_widths(self, widths: Sequence[int]) -> Architecture:
+        """A copy with new layer widths (same geometry)."""
+        if len(widths) != self.depth:
+            raise SpecError("widths", list(widths), f"{self.depth} widths, one per layer")
+        layers = tuple(replace(layer, width=int(w)) for layer, w in zip(self.layers, widths))
+        return replace(self, layers=layers)
+
+    def bond_dims(self) -> tuple[int, ...]:
+        """Bond dimensions ``(M, r_0, ..., r_{L-1})``: terminal bonds, then each level's deltas."""
+        return (self.channels, *self.require_widths())
+
+
+# -- normalization and validation -----------------------------------------------------------
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _normalize(arch: Architecture) -> None:
+    set_ = object.__setattr__
+    shape = arch.shape
+    if _is_int(shape):
+        shape = (shape,)
+    if arch.tree is not None:
+        set_(arch, "tree", _freeze_tree(arch.tree, "tree"))
+    if shape is None or (isinstance(shape, (list, tuple)) and len(shape) == 0):
+        if arch.tree is None:
+            raise SpecError("input.shape", shape, "a non-empty list of positive integers")
+        shape = (len(_tree_leaves(arch.tree)),)
+    if not isinstance(shape, (list, tuple)) or not all(_is_int(s) and s > 0 for s in shape):
+        raise SpecError("input.shape", shape, "a non-empty list of positive integers")
+    set_(arch, "shape", tuple(int(s) for s in shape))
+    layers = arch.layers
+    if not isinstance(layers, (list, tuple)) or len(layers) == 0:
+        raise SpecError("layers", layers, "a non-empty list of layers")
+    set_(arch, "layers", tuple(_as_layer(x, i) for i, x in enumerate(layers)))
+    if arch.order is not None:
+        if not isinstance(arch.order, (list, tuple, np.ndarray)):
+            raise SpecError("input.order", arch.order, "a list of input indices")
+        set_(arch, "order", tuple(int(x) if _is_int(x) else x for x in arch.order))
+
+
+def _as_layer(x: object, i: int) -> Layer:
+    if isinstance(x, Layer):
+        return x
+    if _is_int(x) or x is None:
+        return Layer(x)  # type: ignore[arg-type]
+    if isinstance(x, dict):
+        unknown = set(x) - {"width", "pool"}
+        if unknown:
+            raise SpecError(f"layers[{i}]", sorted(unknown)[0], "keys 'width' and 'pool' only")
+        pool = x.get("pool")
+        if pool is not None and not (_is_int(pool) or isinstance(pool, (list, tuple))):
+            raise SpecError(f"layers[{i}].pool", pool, "a list of positive integers")
+        return Layer(x.get("width"), pool)
+    raise SpecError(f"layers[{i}]", x, "a table with 'width' and 'pool'")
+
+
+def _freeze_tree(node: object, where: str) -> Any:
+    if _is_int(node):
+        return int(node)
+    if isinstance(node, (list, tuple)) and len(node) > 0:
+        return tuple(_freeze_tree(c, f"{where}[{i}]") for i, c in enumerate(node))
+    raise SpecError(where, node, "a non-empty list of subtrees or an input index")
+
+
+def _tree_leaves(tree: Any) -> list[int]:
+    if isinstance(tree, int):
+        return [tree]
+    return [leaf for child in tree for leaf in _tree_leaves(child)]
+
+
+def _tree_depths(tree: Any, depth: int = 0) -> set[int]:
+    if isinstance(tree, int):
+        return {depth}
+    return set().union(*(_tree_depths(c, depth + 1) for c in tree))
+
+
+def _validate(arch: Architecture) -> None:
+    if not _is_int(arch.channels) or arch.channels < 1:
+        raise SpecError("input.channels", arch.channels, "a positive integer (M)")
+    if not _is_int(arch.classes) or arch.classes < 1:
+        raise SpecError("output.classes", arch.classes, "a positive integer (Y)")
+    for i, layer in enumerate(arch.layers):
+        if layer.width is not None and not (_is_int(layer.width) and layer.width >= 1):
+            raise SpecError(f"layers[{i}].width", layer.width, "a positive integer")
+    n = arch.num_inputs
+    if arch.order is not None:
+        ok = all(map(_is_int, arch.order)) and sorted(arch.order) == list(range(n))
+        if not ok:
+            raise SpecError("input.order", list(arch.order), f"a permutation of 0..{n - 1}")
+    if arch.tree is not None:
+        _validate_tree(arch)
+    else:
+        object.__setattr__(arch, "_pools", _validate_pools(arch))
+
+
+def _validate_tree(arch: Architecture) -> None:
+    n = arch.num_inputs
+    leaves = _tree_leaves(arch.tree)
+    if sorted(leaves) != list(range(n)):
+        raise SpecError("tree", arch.tree, f"leaves forming a permutation of 0..{n - 1}")
+    depths = _tree_depths(arch.tree)
+    if len(depths) != 1:
+        raise SpecError("tree", arch.tree, "all leaves at the same depth")
+    (depth,) = depths
+    if depth != arch.depth:
+        raise SpecError("layers", len(arch.layers), f"{depth} layers, one per tree level")
+    if arch.order is not None:
+        raise SpecError("input.order", list(arch.order), "no order when a tree is given")
+    for i, layer in enumerate(arch.layers):
+        if layer.pool is not None:
+            raise SpecError(f"layers[{i}].pool", list(layer.pool), "no pool when a tree is given")
+
+
+def _validate_pools(arch: Architecture) -> tuple[tuple[int, ...], ...]:
+    grid = arch.shape
+    pools = []
+    for i, layer in enumerate(arch.layers):
+        last = i == arch.depth - 1
+        pool = layer.pool
+        if pool is None:
+            if not last:
+                raise SpecError(f"layers[{i}].pool", None, f"a window of {len(grid)} integers")
+            pool = grid
+        if len(pool) != len(grid) or not all(_is_int(p) and p >= 1 for p in pool):
+            raise SpecError(
+                f"layers[{i}].pool", list(pool), f"{len(grid)} positive integers (grid {list(grid)})"
+            )
+        if any(g % p for g, p in zip(grid, pool)):
+            raise SpecError(
+                f"layers[{i}].pool", list(pool), f"a window that divides the grid {list(grid)}"
+            )
+        grid = tuple(g // p for g, p in zip(grid, pool))
+        if last and math.prod(grid) != 1:
+            raise SpecError(
+                f"layers[{i}].pool",
+                list(pool),
+                f"a window that reduces the grid {[g * p for g, p in zip(grid, pool)]} "
+                "to a single position (the last layer pools globally)",
+            )
+        pools.append(tuple(int(p) for p in pool))
+    return tuple(pools)
+
+
+# -- the pooling tree -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PoolingTree:
+    """Level-by-level structure of the pooling: the skeleton of the tensor network.
+
+    Attributes:
+        leaves: ``leaves[s]`` is the input index held by level-0 position (slot) ``s``.
+        parents: ``parents[l][j]`` is the window of level ``l`` that position ``j`` of level
+            ``l`` falls in; windows of level ``l`` are the positions of level ``l + 1``.
+        sizes: ``(n_0, ..., n_L)``, positions entering each layer; ``n_0 = N``, ``n_L = 1``.
+        grids: grid shape entering each layer (and ``(1, ...)`` at the top), or ``None`` for
+            an explicit tree.
+        children: ``children[l]`` are the level-``l`` positions sorted by window; window ``w``
+            holds ``children[l][starts[l][w]:starts[l][w + 1]]``.
+        starts: window boundaries into ``children[l]`` (length ``n_{l+1} + 1``).
+        uniform: window size per level when every window of that level has the same size.
+    """
+
+    leaves: np.ndarray
+    parents: tuple[np.ndarray, ...]
+    sizes: tuple[int, ...]
+    grids: tuple[tuple[int, ...], ...] | None
+    children: tuple[np.ndarray, ...]
+    starts: tuple[np.ndarray, ...]
+    uniform: tuple[int | None, ...]
+
+    @property
+    def depth(self) -> int:
+        return len(self.parents)
+
+    def window(self, level: int, w: int) -> np.ndarray:
+        """Positions of level ``level`` merged by window ``w``."""
+        s = self.starts[level]
+        return self.children[level][s[w] : s[w + 1]]
+
+
+@lru_cache(maxsize=64)
+def pooling_tree(arch: Architecture) -> PoolingTree:
+    """The :class:`PoolingTree` of an architecture (cached per architecture)."""
+    if arch.tree is not None:
+        leaves, parents, sizes = _tree_structure(arch.tree)
+        grids = None
+    else:
+        leaves = np.asarray(arch.order if arch.order is not None else range(arch.num_inputs))
+        parents, sizes, grids = _grid_structure(arch.shape, arch.pools)
+    children, starts, uniform = [], [], []
+    for level, parent in enumerate(parents):
+        order = np.argsort(parent, kind="stable")
+        counts = np.bincount(parent, minlength=sizes[level + 1])
+        children.append(order)
+        starts.append(np.concatenate([[0], np.cumsum(counts)]))
+        uniform.append(int(counts[0]) if counts.min() == counts.max() else None)
+    return PoolingTree(
+        leaves=leaves.astype(np.int64),
+        parents=tuple(p.astype(np.int64) for p in parents),
+        sizes=tuple(sizes),
+        grids=grids,
+        children=tuple(children),
+        starts=tuple(starts),
+        uniform=tuple(uniform),
+    )
+
+
+def _grid_structure(shape, pools):
+    grids, parents, sizes = [tuple(shape)], [], [math.prod(shape)]
+    grid = tuple(shape)
+    for pool in pools:
+        coords = np.indices(grid).reshape(len(grid), -1)  # row-major positions
+        new_grid = tuple(g // p for g, p in zip(grid, pool))
+        parent_coords = coords // np.asarray(pool)[:, None]
+        parents.append(np.ravel_multi_index(tuple(parent_coords), new_grid))
+        grid = new_grid
+        grids.append(grid)
+        sizes.append(math.prod(grid))
+    return parents, sizes, tuple(grids)
+
+
+def _tree_structure(tree):
+    """Positions of each level are numbered in depth-first order of the tree."""
+    levels: list[list[Any]] = []  # levels[d] = nodes at depth d, in DFS order
+
+    def visit(node, d):
+        while len(levels) <= d:
+            levels.append([])
+        levels[d].append(node)
+        if not isinstance(node, int):
+            for child in node:
+                visit(child, d + 1)
+
+    visit(tree, 0)
+    depth = len(levels) - 1
+    leaves = np.asarray(levels[depth])
+    parents, sizes = [], []
+    for d in range(depth, 0, -1):  # level l = depth - d
+        parent_of = []
+        for w, node in enumerate(levels[d - 1]):
+            parent_of.extend([w] * len(node))
+        parents.append(np.asarray(parent_of))
+        sizes.append(len(levels[d]))
+    sizes.append(1)
+    return leaves, parents, sizes
+
+
+# -- compute cost ---------------------------------------------------------------------------
+
+
+def cost(arch: Architecture, model: str = "params", widths: Sequence[int] | None = None) -> int:
+    """Compute cost of an architecture (exact integer).
+
+    With r_{-1} = M and n_l the number of positions entering layer l:
+
+    - ``params`` = sum_l r_{l-1} r_l + r_{L-1} Y
+    - ``params-unshared`` and ``macs`` = sum_l n_l r_{l-1} r_l + r_{L-1} Y
+
+    >>> arch = Architecture(shape=(4,), channels=2, layers=[Layer(3, 2), Layer(5)], classes=10)
+    >>> cost(arch), cost(arch, "macs")
+    (71, 89)
+    """
+    if model not in COST_MODELS:
+        raise SpecError("cost", model, "one of " + ", ".join(COST_MODELS))
+    r = tuple(widths) if widths is not None else arch.require_widths()
+    sizes = pooling_tree(arch).sizes
+    prev, total = arch.channels, 0
+    for level, width in enumerate(r):
+        n = 1 if model == "params" else sizes[level]
+        total += n * prev * width
+        prev = width
+    return int(total + prev * arch.classes)
+
+
+# -- reading and writing --------------------------------------------------------------------
+
+_TOP_KEYS = {"name", "input", "layers", "output", "tree"}
+
+
+def from_dict(data: dict) -> Architecture:
+    """Build an :class:`Architecture` from the TOML/JSON schema (a parsed dict)."""
+    if not isinstance(data, dict):
+        raise SpecError("spec", type(data).__name__, "a table/object at the top level")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise SpecError("spec", sorted(unknown)[0], "top-level keys " + ", ".join(sorted(_TOP_KEYS)))
+    inp = data.get("input", {})
+    if not isinstance(inp, dict):
+        raise SpecError("input", inp, "a table with shape, channels and optional order")
+    unknown = set(inp) - {"shape", "channels", "order"}
+    if unknown:
+        raise SpecError("input", sorted(unknown)[0], "keys shape, channels, order")
+    if "channels" not in inp:
+        raise SpecError("input.channels", None, "a positive integer (M)")
+    out = data.get("output", {})
+    if not isinstance(out, dict) or set(out) - {"classes"}:
+        raise SpecError("output", out, "a table with only 'classes'")
+    layers = data.get("layers")
+    if layers is None:
+        raise SpecError("layers", None, "a list of layers ([[layers]] in TOML)")
+    name = data.get("name", "")
+    if not isinstance(name, str):
+        raise SpecError("name", name, "a string")
+    return Architecture(
+        shape=inp.get("shape", ()),
+        channels=inp["channels"],
+        layers=layers,
+        order=inp.get("order"),
+        tree=data.get("tree"),
+        classes=out.get("classes", 1),
+        name=name,
+    )
+
+
+def to_dict(arch: Architecture) -> dict:
+    """The schema dict of an architecture (round-trips through :func:`from_dict`)."""
+    data: dict[str, Any] = {}
+    if arch.name:
+        data["name"] = arch.name
+    inp: dict[str, Any] = {"shape": list(arch.shape), "channels": arch.channels}
+    if arch.order is not None:
+        inp["order"] = list(arch.order)
+    data["input"] = inp
+    if arch.tree is not None:
+        data["tree"] = _thaw(arch.tree)
+    layers = []
+    for layer in arch.layers:
+        entry: dict[str, Any] = {}
+        if layer.width is not None:
+            entry["width"] = layer.width
+        if layer.pool is not None:
+            entry["pool"] = list(layer.pool)
+        layers.append(entry)
+    data["layers"] = layers
+    data["output"] = {"classes": arch.classes}
+    return data
+
+
+def _thaw(tree):
+    return tree if isinstance(tree, int) else [_thaw(c) for c in tree]
+
+
+def loads(text: str, format: str = "toml") -> Architecture:
+    """Parse a spec from TOML or JSON text."""
+    try:
+        data = json.loads(text) if format == "json" else tomllib.loads(text)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SpecError("spec", format.upper(), f"valid {format.upper()} ({exc})") from None
+    return from_dict(data)
+
+
+def load(path: str | os.PathLike) -> Architecture:
+    """Read a spec file (``.toml`` or ``.json``).
+
+    >>> arch = load("examples/paper_1d_n16.toml")  # doctest: +SKIP
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError("spec", str(p), f"a readable TOML or JSON file ({exc.__class__.__name__})") from None
+    fmt = "json" if p.suffix.lower() == ".json" else "toml"
+    arch = loads(text, fmt)
+    if not arch.name:
+        arch = replace(arch, name=p.stem)
+    return arch
+
+
+def dumps(arch: Architecture, format: str = "toml") -> str:
+    """Serialize a spec to TOML (default) or JSON."""
+    data = to_dict(arch)
+    if format == "json":
+        return json.dumps(data, indent=2) + "\n"
+    lines = []
+    if "name" in data:
+        lines.append(f"name = {json.dumps(data['name'])}")
+    if "tree" in data:
+        lines.append(f"tree = {json.dumps(data['tree'])}")
+    lines.append("\n[input]")
+    lines.extend(f"{k} = {json.dumps(v)}" for k, v in data["input"].items())
+    for layer in data["layers"]:
+        lines.append("\n[[layers]]")
+        lines.extend(f"{k} = {json.dumps(v)}" for k, v in layer.items())
+    lines.append("\n[output]")
+    lines.append(f"classes = {data['output']['classes']}")
+    return "\n".join(lines) + "\n"
+
+
+def dump(arch: Architecture, path: str | os.PathLike, force: bool = False) -> None:
+    """Write a spec atomically (temporary file, then rename); refuse to overwrite unless ``force``."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise SpecError("output file", str(p), "a path that does not exist yet (or --force)")
+    fmt = "json" if p.suffix.lower() == ".json" else "toml"
+    atomic_write_text(p, dumps(arch, fmt))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def iter_levels(arch: Architecture) -> Iterable[dict]:
+    """One row per layer for ``inspect``: grid in, window, positions, width, windows out."""
+    tree = pooling_tree(arch)
+    for level, layer in enumerate(arch.layers):
+        yield {
+            "layer": level,
+            "grid": list(tree.grids[level]) if tree.grids else None,
+            "positions": tree.sizes[level],
+            "pool": list(arch.pools[level]) if arch.tree is None else tree.uniform[level],
+            "width": layer.width,
+            "windows": tree.sizes[level + 1],
+        }

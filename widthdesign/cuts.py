@@ -508,7 +508,7 @@ def bounds(arch: Architecture, partition, method: str = "dp") -> Bounds:
     ...                     layers=[Layer(w, 2) for w in (3, 5, 7)] + [Layer(11)])
     >>> b = bounds(arch, "left-right")
     >>> b.upper_bound, b.cut.value, b.lower_bound <= b.upper_bound
-    (9, 9, True)
+    (7, 7, True)
     """
     part = as_partition(arch, partition)
     dims = arch.bond_dims()

@@ -410,7 +410,7 @@ def cost(arch: Architecture, model: str = "params", widths: Sequence[int] | None
 
     >>> arch = Architecture(shape=(4,), channels=2, layers=[Layer(3, 2), Layer(5)], classes=10)
     >>> cost(arch), cost(arch, "macs")
-    (71, 89)
+    (71, 104)
     """
     if model not in COST_MODELS:
         raise SpecError("cost", model, "one of " + ", ".join(COST_MODELS))

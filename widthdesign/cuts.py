@@ -30,9 +30,9 @@ recompute the cut's value exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -165,7 +165,9 @@ def register_cut_method(name: str) -> Callable[[CutMethod], CutMethod]:
 def min_cut(arch: Architecture, mask, dims: Sequence[int] | None = None, method: str = "dp") -> Cut:
     """Minimal cut for side-A ``mask`` with bond dimensions ``dims`` (default: the spec's)."""
     if method not in CUT_METHODS:
-        raise WidthDesignError(f"cut method {method!r} unknown; expected one of {', '.join(CUT_METHODS)}")
+        raise WidthDesignError(
+            f"cut method {method!r} unknown; expected one of {', '.join(CUT_METHODS)}"
+        )
     dims = tuple(dims) if dims is not None else arch.bond_dims()
     return CUT_METHODS[method](arch, np.asarray(mask, dtype=bool), dims)
 
@@ -351,7 +353,9 @@ def lawler_arcs(g: nx.Graph, side_a: set, caps_by_level: Sequence[int] | None = 
     return index, source, sink, arcs
 
 
-def graph_min_cut(g: nx.Graph, side_a: set, dims: Sequence[int] | None = None, flow_func: str = "ortools") -> Cut:
+def graph_min_cut(
+    g: nx.Graph, side_a: set, dims: Sequence[int] | None = None, flow_func: str = "ortools"
+) -> Cut:
     """Minimal cut of any tensor network ``g`` (documented attributes) by max-flow.
 
     ``side_a``: the input nodes on side A. ``dims``: per-level bond dimensions overriding the
@@ -463,7 +467,9 @@ def lower_bound_bases(dims: Sequence[int]) -> list[int]:
     return sorted(bases)
 
 
-def lower_bound(arch: Architecture, mask, dims: Sequence[int] | None = None) -> tuple[int, int | None]:
+def lower_bound(
+    arch: Architecture, mask, dims: Sequence[int] | None = None
+) -> tuple[int, int | None]:
     """Levine et al.'s Theorem 2 lower bound: ``(max_p p^mincut_p, best p)``."""
     dims = tuple(dims) if dims is not None else arch.bond_dims()
     tree = pooling_tree(arch)

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -132,7 +132,9 @@ def _explicit(spec: str, n: int) -> Partition:
         indices.extend(range(lo, hi + 1))
     bad = [i for i in indices if i >= n]
     if bad:
-        raise PartitionError(f"Partition {spec!r}: index {bad[0]} out of range; expected 0..{n - 1}")
+        raise PartitionError(
+            f"Partition {spec!r}: index {bad[0]} out of range; expected 0..{n - 1}"
+        )
     seen = set()
     for i in indices:
         if i in seen:
@@ -170,7 +172,9 @@ def _top_bottom(spec, arg, shape):
 
 def _need_1d(spec, shape, hint):
     if len(shape) != 1:
-        raise PartitionError(f"Partition {spec!r}: needs a 1-D grid (grid is {list(shape)}); {hint}")
+        raise PartitionError(
+            f"Partition {spec!r}: needs a 1-D grid (grid is {list(shape)}); {hint}"
+        )
 
 
 def _even_odd(spec, arg, shape):

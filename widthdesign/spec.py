@@ -34,10 +34,11 @@ import math
 import os
 import tempfile
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -274,7 +275,9 @@ def _validate_pools(arch: Architecture) -> tuple[tuple[int, ...], ...]:
             pool = grid
         if len(pool) != len(grid) or not all(_is_int(p) and p >= 1 for p in pool):
             raise SpecError(
-                f"layers[{i}].pool", list(pool), f"{len(grid)} positive integers (grid {list(grid)})"
+                f"layers[{i}].pool",
+                list(pool),
+                f"{len(grid)} positive integers (grid {list(grid)})",
             )
         if any(g % p for g, p in zip(grid, pool)):
             raise SpecError(
@@ -435,7 +438,9 @@ def from_dict(data: dict) -> Architecture:
         raise SpecError("spec", type(data).__name__, "a table/object at the top level")
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise SpecError("spec", sorted(unknown)[0], "top-level keys " + ", ".join(sorted(_TOP_KEYS)))
+        raise SpecError(
+            "spec", sorted(unknown)[0], "top-level keys " + ", ".join(sorted(_TOP_KEYS))
+        )
     inp = data.get("input", {})
     if not isinstance(inp, dict):
         raise SpecError("input", inp, "a table with shape, channels and optional order")
@@ -502,15 +507,15 @@ def loads(text: str, format: str = "toml") -> Architecture:
 
 
 def load(path: str | os.PathLike) -> Architecture:
-    """Read a spec file (``.toml`` or ``.json``).
-
-    >>> arch = load("examples/paper_1d_n16.toml")  # doctest: +SKIP
-    """
+    """Read a spec file (``.toml`` or ``.json``, chosen by suffix); the name defaults to the
+    file's stem. Errors are :class:`SpecError` naming the field."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError("spec", str(p), f"a readable TOML or JSON file ({exc.__class__.__name__})") from None
+        raise SpecError(
+            "spec", str(p), f"a readable TOML or JSON file ({exc.__class__.__name__})"
+        ) from None
     fmt = "json" if p.suffix.lower() == ".json" else "toml"
     arch = loads(text, fmt)
     if not arch.name:

@@ -1,0 +1,80 @@
+"""Hypothesis strategies for small random architectures (shared by the test modules)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from widthdesign import Architecture, Layer
+
+
+@st.composite
+def architectures(
+    draw, max_entries: int = 1 << 12, max_width: int = 9, powers_of=None, max_inputs=None
+):
+    """1-D/2-D grids with windows 2-4, optional permuted order, or explicit trees.
+
+    ``max_entries`` bounds M^N so the verifier stays fast (``max_inputs`` bounds N instead); ``powers_of`` draws every bond
+    dimension (M and widths) as a power of that integer.
+    """
+    kind = draw(st.sampled_from(["1d", "2d", "tree"]))
+    m = draw(st.integers(2, 4)) if powers_of is None else powers_of ** draw(st.integers(1, 2))
+    max_n = max_inputs or max(2, int(math.log(max_entries) / math.log(m) + 1e-9))
+    depth = draw(st.sampled_from([1, 2, 2, 3, 3, 3, 4]))
+    if kind == "2d":
+        window = st.sampled_from([(2, 2), (2, 1), (1, 2), (3, 1), (1, 3), (2, 3), (3, 2)])
+        pools = draw(st.lists(window, min_size=depth, max_size=depth))
+        while math.prod(map(math.prod, pools)) > max_n and len(pools) > 1:
+            pools.pop()
+        if math.prod(map(math.prod, pools)) > max_n:
+            pools = [(2, 1)]
+        shape = tuple(math.prod(p[a] for p in pools) for a in (0, 1))
+        layers_pool = pools[:-1] + [None]
+    else:
+        windows = draw(st.lists(st.sampled_from([2, 2, 3, 4]), min_size=depth, max_size=depth))
+        while math.prod(windows) > max_n and len(windows) > 1:
+            windows.pop()
+        if math.prod(windows) > max_n:
+            windows = [2]
+        shape = (math.prod(windows),)
+        layers_pool = [(w,) for w in windows[:-1]] + [None]
+    n = math.prod(shape)
+    depth = len(layers_pool)
+    if powers_of is None:
+        widths = draw(st.lists(st.integers(1, max_width), min_size=depth, max_size=depth))
+    else:
+        exps = draw(st.lists(st.integers(0, 2), min_size=depth, max_size=depth))
+        widths = [powers_of**e for e in exps]
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    if kind == "tree":
+        perm = rng.permutation(n).tolist()
+        tree = _nest(perm, [w for w in windows])
+        return Architecture(shape=(n,), channels=m, layers=widths, tree=tree)
+    order = None
+    if draw(st.booleans()):
+        order = tuple(rng.permutation(n).tolist())
+    layers = [Layer(w, p) for w, p in zip(widths, layers_pool)]
+    return Architecture(shape=shape, channels=m, layers=layers, order=order)
+
+
+def _nest(items, windows):
+    """Group ``items`` bottom-up by the window sizes (all leaves at the same depth)."""
+    level = items
+    for w in windows:
+        level = [level[i : i + w] for i in range(0, len(level), w)]
+    (root,) = level
+    return root
+
+
+@st.composite
+def arch_and_mask(draw, **kw):
+    arch = draw(architectures(**kw))
+    n = arch.num_inputs
+    size = draw(st.integers(1, n - 1))
+    seed = draw(st.integers(0, 2**31))
+    mask = np.zeros(n, dtype=bool)
+    mask[np.random.default_rng(seed).permutation(n)[:size]] = True
+    return arch, mask

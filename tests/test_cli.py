@@ -148,3 +148,15 @@ def test_bad_spec_files(tmp_path):
     assert result.stderr.strip() == (
         "Error: layers[0].pool = [4]: expected a window that divides the grid [6]"
     )
+
+
+def test_network_export(tmp_path):
+    out = tmp_path / "g.graphml"
+    result = run("network", GRID, "-o", str(out))
+    assert result.exit_code == 0
+    assert result.output == f"wrote {out} (42 nodes, 41 bonds)\n"
+    again = CliRunner().invoke(cli, ["network", GRID, "-o", str(out)])
+    assert again.exit_code == 1 and "file exists" in again.stderr
+    bad = CliRunner().invoke(cli, ["network", GRID, "-o", str(tmp_path / "g.png")])
+    assert bad.exit_code == 1 and bad.stderr.startswith("Error: --out = ")
+    assert run("network", GRID, "-o", str(tmp_path / "g.json")).exit_code == 0

@@ -11,7 +11,8 @@ import json
 import re
 import sys
 import time
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import click
 
@@ -98,7 +99,9 @@ def parts_option(fn: Callable) -> Callable:
 
 
 def json_option(fn: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        fn
+    )
 
 
 def method_option(fn: Callable) -> Callable:
@@ -117,7 +120,9 @@ def method_option(fn: Callable) -> Callable:
 def dumps_json(data: Any) -> str:
     """Indented JSON whose innermost lists (of numbers or strings) stay on one line."""
     text = json.dumps(data, indent=2)
-    return _INNER_LIST.sub(lambda m: re.sub(r"\s+", " ", m.group(0)).replace("[ ", "[").replace(" ]", "]"), text)
+    return _INNER_LIST.sub(
+        lambda m: re.sub(r"\s+", " ", m.group(0)).replace("[ ", "[").replace(" ]", "]"), text
+    )
 
 
 _INNER_LIST = re.compile(r"\[[^\[\]{}]*\]")
@@ -185,7 +190,9 @@ def with_progress(label: str, items: Sequence, fn: Callable) -> list:
 def _require_parts(parts: Iterable[str]) -> list[str]:
     parts = list(parts)
     if not parts:
-        raise CliError("--part: none given; expected at least one partition, e.g. --part left-right")
+        raise CliError(
+            "--part: none given; expected at least one partition, e.g. --part left-right"
+        )
     return parts
 
 
@@ -327,6 +334,47 @@ def inspect(arch: spec.Architecture, as_json: bool) -> None:
 
 def _fmt_pool(pool) -> str:
     return "x".join(map(str, pool)) if isinstance(pool, list) else str(pool)
+
+
+# -- network --------------------------------------------------------------------------------
+
+
+@cli.command()
+@spec_argument
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output file: .graphml or .json (node-link).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def network(arch: spec.Architecture, out: str, force: bool) -> None:
+    """Export the tensor network (nodes, bonds and their dimensions) as GraphML or JSON.
+
+    Node ids are kind:layer:position (input:3, conv:0:3, delta:0:1, output); every edge has
+    its bond dimension `dim` and `level` (0 for input bonds, l+1 for layer-l delta legs).
+
+    \b
+    Example:
+      widthdesign network examples/grid_4x4.toml -o grid.graphml
+    """
+    from pathlib import Path
+
+    from . import network as builder
+
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in (".graphml", ".json"):
+        raise CliError(f"--out = {out!r}: expected a file name ending in .graphml or .json")
+    if path.exists() and not force:
+        raise CliError(f"--out = {out!r}: file exists; expected a new path (or --force)")
+    if not path.parent.is_dir():
+        raise CliError(f"--out = {out!r}: folder {str(path.parent)!r} does not exist")
+    g = builder.build_network(arch)
+    (builder.write_graphml if suffix == ".graphml" else builder.write_json)(g, path)
+    click.echo(f"wrote {path} ({g.number_of_nodes()} nodes, {g.number_of_edges()} bonds)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -173,8 +173,10 @@ class Progress:
             click.echo(f"\r{self.label}: {done}/{self.total}", err=True, nl=False)
 
     def close(self) -> None:
-        if self.shown:
+        if self.shown and self.total > 1:
             click.echo(f"\r{self.label}: {self.total}/{self.total} done", err=True)
+        elif self.shown:
+            click.echo("", err=True)
 
 
 def with_progress(label: str, items: Sequence, fn: Callable) -> list:
@@ -185,6 +187,11 @@ def with_progress(label: str, items: Sequence, fn: Callable) -> list:
         progress.update(i + 1)
     progress.close()
     return out
+
+
+def _note(message: str) -> None:
+    """A progress line on stderr."""
+    click.echo(f"{message} ...", err=True)
 
 
 def _require_parts(parts: Iterable[str]) -> list[str]:
@@ -274,7 +281,8 @@ def verify(
 
     def one(p):
         b = cuts.bounds(arch, p)
-        return b, verify_rank(arch, b.partition, shared=shared, seeds=seeds)
+        rank = verify_rank(arch, b.partition, shared=shared, seeds=seeds, progress=_note)
+        return b, rank
 
     results = with_progress("verify", _require_parts(parts), one)
     if as_json:

@@ -18,6 +18,7 @@ few seeds is reported.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,9 +154,18 @@ def matricize(tensor: np.ndarray, side_a) -> np.ndarray:
     return np.transpose(tensor, a + b).reshape(m ** len(a), m ** len(b))
 
 
-def verify_rank(arch: Architecture, partition, shared: bool = False, seeds: int = 3) -> int:
+def verify_rank(
+    arch: Architecture,
+    partition,
+    shared: bool = False,
+    seeds: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> int:
     """Max over ``seeds`` random networks of the exact rank (mod ``PRIME``) of the grid
     tensor's matricization for ``partition`` (spec string, :class:`Partition`, indices or mask).
+
+    ``progress`` receives a line per seed when the grid tensor is large (2^18 entries or more),
+    since one rank then takes seconds.
     """
     from .cuts import as_partition
 
@@ -163,7 +173,12 @@ def verify_rank(arch: Architecture, partition, shared: bool = False, seeds: int 
         raise VerifyError(f"seeds = {seeds}: expected a positive number of random draws")
     part = as_partition(arch, partition)
     best = 0
+    big = arch.channels**arch.num_inputs >= 1 << 18
     for seed in range(seeds):
+        if progress is not None and big:
+            progress(
+                f"{part.label}: grid tensor of {arch.channels}^{arch.num_inputs} entries, seed {seed + 1}/{seeds}"
+            )
         t = grid_tensor(arch, seed=seed, shared=shared)
         best = max(best, rank_mod_p(matricize(t, part.side_a)))
     return best

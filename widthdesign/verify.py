@@ -173,7 +173,8 @@ def verify_rank(
         raise VerifyError(f"seeds = {seeds}: expected a positive number of random draws")
     part = as_partition(arch, partition)
     best = 0
-    big = arch.channels**arch.num_inputs >= 1 << 18
+    _check_size(arch)  # refuse before announcing any work
+    big = arch.num_inputs * math.log2(max(arch.channels, 2)) >= 18
     for seed in range(seeds):
         if progress is not None and big:
             progress(

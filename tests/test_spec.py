@@ -115,7 +115,7 @@ ERRORS = [
             "input": {"shape": [4, 4], "channels": 2},
             "layers": [{"width": 2, "pool": [2]}, {"width": 2}],
         },
-        "layers[0].pool = [2]: expected 2 positive integers (grid [4, 4])",
+        "layers[0].pool = [2]: expected a list of 2 positive integers (one per axis of the grid [4, 4])",
     ),
     (
         {"input": {"shape": [4], "channels": 0}, "layers": [{"width": 2}]},

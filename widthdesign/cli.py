@@ -385,5 +385,198 @@ def network(arch: spec.Architecture, out: str, force: bool) -> None:
     click.echo(f"wrote {path} ({g.number_of_nodes()} nodes, {g.number_of_edges()} bonds)")
 
 
+# -- report ---------------------------------------------------------------------------------
+# matplotlib and the optimizer are imported inside the commands: `widthdesign cut` and
+# `--help` stay fast and never touch a plotting backend.
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    """``"1,2,4"`` -> ``[1, 2, 4]``, or a one-line error naming the option."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items or not all(re.fullmatch(r"\d+", t) and int(t) > 0 for t in items):
+        raise CliError(f"{what} = {text!r}: expected positive integers separated by commas")
+    return [int(t) for t in items]
+
+
+def _sweep_budgets(text: str, budget: int) -> list[int]:
+    """Budgets of the sweep figure: ``auto`` (budget/4 .. budget*4), ``none`` or a list."""
+    if text == "none":
+        return []
+    if text == "auto":
+        return sorted({max(1, budget // 4), max(1, budget // 2), budget, budget * 2, budget * 4})
+    return sorted(set(_int_list(text, "--sweep")))
+
+
+def _report_parts(arch: spec.Architecture, parts: Sequence[str], favored: Sequence) -> list:
+    """The partitions given, else the defaults plus the favored ones (same mask once)."""
+    from . import report as rep
+    from .partitions import parse_partition
+
+    if parts:
+        return list(parts)
+    out, seen = [], set()
+    for p in [parse_partition(s, arch) for s in rep.default_partitions(arch)] + list(favored):
+        key = p.mask.tobytes()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def write_report_files(
+    arch: spec.Architecture,
+    out: str,
+    parts: Sequence = (),
+    recommendation: Any = None,
+    sweep: Sequence | None = None,
+    fmt: str = "png",
+    force: bool = False,
+) -> None:
+    """Write a report folder and print the written files, one per line (also for --report)."""
+    from . import report as rep
+
+    favored = []
+    if recommendation is not None:
+        favored = [cuts.as_partition(arch, p) for p, _ in recommendation.favor]
+    _note(f"writing report to {out}")
+    written = rep.write_report(
+        out,
+        arch,
+        _report_parts(arch, parts, favored),
+        recommendation=recommendation,
+        sweep=sweep,
+        fmt=fmt,
+        force=force,
+    )
+    for path in written:
+        click.echo(str(path))
+
+
+@cli.command()
+@spec_argument
+@parts_option
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Compute budget: also recommend widths for --favor (as `recommend`) and plot the "
+    "width profile and a budget sweep.",
+)
+@click.option(
+    "--favor",
+    "favor",
+    multiple=True,
+    metavar="P[=W]",
+    help="Favored partition with optional weight, or global / local / scale:k. Repeatable.",
+)
+@click.option(
+    "--cost",
+    type=click.Choice(sorted(spec.COST_MODELS)),
+    default="params",
+    show_default=True,
+    help="Cost model of the budget.",
+)
+@click.option(
+    "--choices", metavar="W,W,...", help="Candidate widths (default: powers of two 1..1024)."
+)
+@click.option(
+    "--objective",
+    type=click.Choice(["sum", "maximin"]),
+    default="sum",
+    show_default=True,
+    help="Sum or minimum of the weighted log2 upper bounds.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds per optimization; the best design found is used when reached.",
+)
+@click.option(
+    "--sweep",
+    "sweep_text",
+    default="auto",
+    show_default=True,
+    metavar="B,B,...|auto|none",
+    help="Budgets of the budget-sweep figure (auto: budget/4, /2, x1, x2, x4; infeasible "
+    "ones skipped).",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Report folder (created; must be empty unless --force).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "svg", "pdf"]),
+    default="png",
+    show_default=True,
+    help="Figure format (index.html embeds PNG and SVG; PDF gets a PNG preview).",
+)
+@click.option("--force", is_flag=True, help="Write into a non-empty folder, overwriting files.")
+def report(
+    arch: spec.Architecture,
+    parts: tuple[str, ...],
+    budget: int | None,
+    favor: tuple[str, ...],
+    cost: str,
+    choices: str | None,
+    objective: str,
+    time_limit: float | None,
+    sweep_text: str,
+    out: str,
+    fmt: str,
+    force: bool,
+) -> None:
+    """Figures and tables of the min cuts (and of a width recommendation) in a folder.
+
+    Writes, per partition, the tensor network with its min cut (collapsed per level beyond
+    256 inputs) and the partition on the input grid; the interaction profile (bounds against
+    checkerboard:k / blocks:k); with --budget and --favor the width profile and a budget
+    sweep; then index.html (self-contained) and summary.md. Default partitions: left-right,
+    plus top-bottom and checkerboard on 2-D grids or even-odd on 1-D (plus the favored ones).
+    Prints the written files.
+
+    \b
+    Example:
+      widthdesign report examples/grid_4x4.toml --out report-4x4
+      widthdesign report examples/levine_64x64.toml --budget 8736 --favor global --out rep
+    """
+    from . import report as rep
+
+    rep.check_report_folder(out, force)  # fail before any long computation
+    if budget is None:
+        if favor:
+            raise CliError("--favor: needs --budget (the compute budget to recommend under)")
+        if not arch.has_widths:
+            raise CliError(
+                "spec has layers without a width; give --budget and --favor to recommend widths"
+            )
+        write_report_files(arch, out, parts, fmt=fmt, force=force)
+        return
+    if not favor:
+        raise CliError("--favor: none given; expected at least one, e.g. --favor global")
+    from . import optimize
+
+    kw: dict[str, Any] = {"cost": cost, "objective": objective, "time_limit": time_limit}
+    if choices is not None:
+        kw["choices"] = _int_list(choices, "--choices")
+    _note(f"recommending widths under {cost} <= {budget}")
+    rec = optimize.recommend(arch, budget, list(favor), **kw)
+    cheapest, _ = optimize.cheapest_design(arch, cost, kw.get("choices"))
+    budgets = [b for b in _sweep_budgets(sweep_text, budget) if b >= cheapest]
+    sweep = None
+    if len(budgets) >= 2:
+        _note(f"budget sweep over {len(budgets)} budgets")
+        sweep = [
+            rec if b == budget else optimize.recommend(arch, b, list(favor), **kw) for b in budgets
+        ]
+    write_report_files(arch, out, parts, recommendation=rec, sweep=sweep, fmt=fmt, force=force)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -277,7 +277,7 @@ def _validate_pools(arch: Architecture) -> tuple[tuple[int, ...], ...]:
             raise SpecError(
                 f"layers[{i}].pool",
                 list(pool),
-                f"{len(grid)} positive integers (grid {list(grid)})",
+                f"a list of {len(grid)} positive integers (one per axis of the grid {list(grid)})",
             )
         if any(g % p for g, p in zip(grid, pool)):
             raise SpecError(

@@ -9,6 +9,7 @@
 256
 """
 
+from .batch import BatchBounds, bounds_many
 from .cuts import CUT_METHODS, Bounds, Cut, bounds, graph_min_cut, min_cut, register_cut_method
 from .errors import (
     BudgetError,
@@ -49,6 +50,8 @@ __all__ = [
     "parse_partition",
     "partition_from_mask",
     "bounds",
+    "bounds_many",
+    "BatchBounds",
     "min_cut",
     "graph_min_cut",
     "CUT_METHODS",

@@ -198,3 +198,13 @@ def test_with_widths_keeps_geometry():
     wider = arch.with_widths([7, 9])
     assert wider.widths == (7, 9) and wider.pools == arch.pools
     assert np.array_equal(wd.pooling_tree(wider).parents[0], wd.pooling_tree(arch).parents[0])
+
+
+def test_written_files_get_the_usual_mode(tmp_path):
+    import os
+
+    out = tmp_path / "mode.toml"
+    wd.dump(wd.loads(GRID_TOML), out)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask

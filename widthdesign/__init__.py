@@ -19,6 +19,7 @@ from .errors import (
     WidthDesignError,
 )
 from .network import build_network
+from .optimize import Design, PartitionScore, Recommendation, budget_sweep, recommend
 from .partitions import Partition, parse_partition, partition_from_mask
 from .spec import Architecture, Layer, cost, dump, dumps, load, loads, pooling_tree
 from .verify import verify_rank
@@ -63,4 +64,9 @@ __all__ = [
     "PartitionError",
     "VerifyError",
     "BudgetError",
+    "recommend",
+    "budget_sweep",
+    "Recommendation",
+    "Design",
+    "PartitionScore",
 ]

@@ -160,3 +160,20 @@ def test_network_export(tmp_path):
     bad = CliRunner().invoke(cli, ["network", GRID, "-o", str(tmp_path / "g.png")])
     assert bad.exit_code == 1 and bad.stderr.startswith("Error: --out = ")
     assert run("network", GRID, "-o", str(tmp_path / "g.json")).exit_code == 0
+
+
+def test_recommend_report_writes_files_and_keeps_json_clean(tmp_path):
+    out = tmp_path / "rep"
+    args = ["recommend", PAPER, "--budget", "200", "--favor", "left-right"]
+    args += ["--choices", "1,2,4,8", "--report", str(out), "--sweep", "100,200", "--json"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # file names went to stderr
+    assert data["optimal"] is True and data["cost"] <= 200
+    names = sorted(p.name for p in out.iterdir())
+    assert {"index.html", "summary.md", "widths.png", "sweep.png", "interaction.png"} <= set(names)
+    assert not [n for n in names if n.endswith(".tmp")]
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 1
+    assert again.stderr.startswith("Error: report folder") and again.stdout == ""
+    assert run(*args, "--force").exit_code == 0

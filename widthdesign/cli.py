@@ -511,8 +511,10 @@ def write_report_files(
     sweep: Sequence | None = None,
     fmt: str = "png",
     force: bool = False,
+    quiet: bool = False,
 ) -> None:
-    """Write a report folder and print the written files, one per line (also for --report)."""
+    """Write a report folder and print the written files, one per line (to stderr when
+    ``quiet``); also used by ``recommend --report``."""
     from . import report as rep
 
     favored = []
@@ -529,7 +531,112 @@ def write_report_files(
         force=force,
     )
     for path in written:
-        click.echo(str(path))
+        click.echo(str(path), err=quiet)
+
+
+def optimizer_options(fn: Callable) -> Callable:
+    """The optimizer's options (--favor, --cost, --choices, --objective, --limit, --fix,
+    --time-limit), handed to the command as ``favor`` (a list) and ``solve`` (keyword
+    arguments of :func:`widthdesign.optimize.recommend`)."""
+
+    @click.option(
+        "--favor",
+        "favor",
+        multiple=True,
+        metavar="P[=W]",
+        help="Favored partition with optional weight (0,1,2,3=2.5, left-right=1), or global / "
+        "local / scale:k. Repeatable.",
+    )
+    @click.option(
+        "--cost",
+        type=click.Choice(list(spec.COST_MODELS)),
+        default="params",
+        show_default=True,
+        help="Cost model of the budget.",
+    )
+    @click.option(
+        "--choices", metavar="W,W,...", help="Candidate widths (default: powers of two 1..1024)."
+    )
+    @click.option(
+        "--objective",
+        type=click.Choice(["sum", "maximin"]),
+        default="sum",
+        show_default=True,
+        help="Maximize the sum or the minimum of the weighted log2 upper bounds.",
+    )
+    @click.option(
+        "--limit",
+        "limits",
+        multiple=True,
+        metavar="L:MIN:MAX",
+        help="Width limits of layer L (MIN or MAX may be empty). Repeatable.",
+    )
+    @click.option(
+        "--fix", "fixes", multiple=True, metavar="L:W", help="Fix layer L's width to W. Repeatable."
+    )
+    @click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Seconds per optimization; the best design found is returned (optimal: false).",
+    )
+    @functools.wraps(fn)
+    def wrapper(cost, choices, objective, limits, fixes, time_limit, favor, **kwargs):
+        solve: dict[str, Any] = {"cost": cost, "objective": objective, "time_limit": time_limit}
+        if choices is not None:
+            solve["choices"] = _int_list(choices, "--choices")
+        solve["limits"] = {
+            int(layer): (_opt_int(lo, "--limit MIN"), _opt_int(hi, "--limit MAX"))
+            for layer, lo, hi in _layer_specs(limits, "--limit", 3)
+        }
+        solve["fixed"] = {
+            int(layer): _opt_int(w, "--fix W") for layer, w in _layer_specs(fixes, "--fix", 2)
+        }
+        return fn(favor=list(favor), solve=solve, **kwargs)
+
+    return wrapper
+
+
+def report_options(fn: Callable) -> Callable:
+    """--format and --sweep, shared by ``report`` and ``recommend --report``."""
+    fn = click.option(
+        "--sweep",
+        "sweep_text",
+        default="auto",
+        show_default=True,
+        metavar="B,B,...|auto|none",
+        help="Budgets of the budget-sweep figure (auto: budget/4, /2, x1, x2, x4; infeasible "
+        "ones skipped).",
+    )(fn)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["png", "svg", "pdf"]),
+        default="png",
+        show_default=True,
+        help="Figure format (index.html embeds PNG and SVG; PDF gets a PNG preview).",
+    )(fn)
+
+
+def _require_favor(favor: Sequence[str]) -> None:
+    if not favor:
+        raise CliError("--favor: none given; expected at least one, e.g. --favor global")
+
+
+def _sweep(arch, rec, favor, solve, sweep_text: str) -> list | None:
+    """Recommendations over the sweep's feasible budgets (reusing ``rec`` at its budget)."""
+    from . import optimize
+
+    cheapest, _ = optimize.cheapest_design(
+        arch, solve["cost"], solve.get("choices"), solve.get("limits"), solve.get("fixed")
+    )
+    budgets = [b for b in _sweep_budgets(sweep_text, rec.budget) if b >= cheapest]
+    if len(budgets) < 2:
+        return None
+    _note(f"budget sweep over {len(budgets)} budgets")
+    return [
+        rec if b == rec.budget else optimize.recommend(arch, b, favor, **solve) for b in budgets
+    ]
 
 
 @cli.command()
@@ -542,45 +649,8 @@ def write_report_files(
     help="Compute budget: also recommend widths for --favor (as `recommend`) and plot the "
     "width profile and a budget sweep.",
 )
-@click.option(
-    "--favor",
-    "favor",
-    multiple=True,
-    metavar="P[=W]",
-    help="Favored partition with optional weight, or global / local / scale:k. Repeatable.",
-)
-@click.option(
-    "--cost",
-    type=click.Choice(sorted(spec.COST_MODELS)),
-    default="params",
-    show_default=True,
-    help="Cost model of the budget.",
-)
-@click.option(
-    "--choices", metavar="W,W,...", help="Candidate widths (default: powers of two 1..1024)."
-)
-@click.option(
-    "--objective",
-    type=click.Choice(["sum", "maximin"]),
-    default="sum",
-    show_default=True,
-    help="Sum or minimum of the weighted log2 upper bounds.",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Seconds per optimization; the best design found is used when reached.",
-)
-@click.option(
-    "--sweep",
-    "sweep_text",
-    default="auto",
-    show_default=True,
-    metavar="B,B,...|auto|none",
-    help="Budgets of the budget-sweep figure (auto: budget/4, /2, x1, x2, x4; infeasible "
-    "ones skipped).",
-)
+@optimizer_options
+@report_options
 @click.option(
     "--out",
     "-o",
@@ -589,24 +659,13 @@ def write_report_files(
     type=click.Path(file_okay=False),
     help="Report folder (created; must be empty unless --force).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["png", "svg", "pdf"]),
-    default="png",
-    show_default=True,
-    help="Figure format (index.html embeds PNG and SVG; PDF gets a PNG preview).",
-)
 @click.option("--force", is_flag=True, help="Write into a non-empty folder, overwriting files.")
 def report(
     arch: spec.Architecture,
     parts: tuple[str, ...],
     budget: int | None,
-    favor: tuple[str, ...],
-    cost: str,
-    choices: str | None,
-    objective: str,
-    time_limit: float | None,
+    favor: list[str],
+    solve: dict[str, Any],
     sweep_text: str,
     out: str,
     fmt: str,
@@ -638,23 +697,12 @@ def report(
             )
         write_report_files(arch, out, parts, fmt=fmt, force=force)
         return
-    if not favor:
-        raise CliError("--favor: none given; expected at least one, e.g. --favor global")
+    _require_favor(favor)
     from . import optimize
 
-    kw: dict[str, Any] = {"cost": cost, "objective": objective, "time_limit": time_limit}
-    if choices is not None:
-        kw["choices"] = _int_list(choices, "--choices")
-    _note(f"recommending widths under {cost} <= {budget}")
-    rec = optimize.recommend(arch, budget, list(favor), **kw)
-    cheapest, _ = optimize.cheapest_design(arch, cost, kw.get("choices"))
-    budgets = [b for b in _sweep_budgets(sweep_text, budget) if b >= cheapest]
-    sweep = None
-    if len(budgets) >= 2:
-        _note(f"budget sweep over {len(budgets)} budgets")
-        sweep = [
-            rec if b == budget else optimize.recommend(arch, b, list(favor), **kw) for b in budgets
-        ]
+    _note(f"recommending widths under {solve['cost']} <= {budget}")
+    rec = optimize.recommend(arch, budget, favor, **solve)
+    sweep = _sweep(arch, rec, favor, solve, sweep_text)
     write_report_files(arch, out, parts, recommendation=rec, sweep=sweep, fmt=fmt, force=force)
 
 
@@ -710,47 +758,7 @@ class _SolveProgress:
 @click.option(
     "--budget", type=click.IntRange(min=1), required=True, help="Compute budget (cost <= B)."
 )
-@click.option(
-    "--cost",
-    type=click.Choice(list(spec.COST_MODELS)),
-    default="params",
-    show_default=True,
-    help="Cost model of the budget.",
-)
-@click.option(
-    "--favor",
-    "favor",
-    multiple=True,
-    metavar="P[=W]",
-    help="Favored partition with optional weight (0,1,2,3=2.5, left-right=1), or global / "
-    "local / scale:k. Repeatable.",
-)
-@click.option(
-    "--choices", metavar="W,W,...", help="Candidate widths (default: powers of two 1..1024)."
-)
-@click.option(
-    "--objective",
-    type=click.Choice(["sum", "maximin"]),
-    default="sum",
-    show_default=True,
-    help="Maximize the sum or the minimum of the weighted log2 upper bounds.",
-)
-@click.option(
-    "--limit",
-    "limits",
-    multiple=True,
-    metavar="L:MIN:MAX",
-    help="Width limits of layer L (MIN or MAX may be empty). Repeatable.",
-)
-@click.option(
-    "--fix", "fixes", multiple=True, metavar="L:W", help="Fix layer L's width to W. Repeatable."
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Seconds; the best design found is returned (optimal: false) when reached.",
-)
+@optimizer_options
 @json_option
 @click.option(
     "--write-spec",
@@ -759,19 +767,29 @@ class _SolveProgress:
     default=None,
     help="Write the spec with the recommended widths to OUT (.toml or .json).",
 )
-@click.option("--force", is_flag=True, help="Let --write-spec overwrite an existing file.")
+@click.option(
+    "--report",
+    "report_dir",
+    metavar="DIR",
+    default=None,
+    help="Also write a report (figures, index.html, summary.md) of the answer into DIR.",
+)
+@report_options
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Let --write-spec overwrite an existing file and --report write into a non-empty folder.",
+)
 def recommend(
     arch: spec.Architecture,
     budget: int,
-    cost: str,
-    favor: tuple[str, ...],
-    choices: str | None,
-    objective: str,
-    limits: tuple[str, ...],
-    fixes: tuple[str, ...],
-    time_limit: float | None,
+    favor: list[str],
+    solve: dict[str, Any],
     as_json: bool,
     write_spec: str | None,
+    report_dir: str | None,
+    sweep_text: str,
+    fmt: str,
     force: bool,
 ) -> None:
     """Layer widths that maximize the favored partitions' bounds under a compute budget.
@@ -792,24 +810,17 @@ def recommend(
     from . import optimize
     from .errors import SpecError
 
-    if not favor:
-        raise CliError("--favor: none given; expected at least one, e.g. --favor global")
-    kw: dict[str, Any] = {"cost": cost, "objective": objective, "time_limit": time_limit}
-    if choices is not None:
-        kw["choices"] = _int_list(choices, "--choices")
-    kw["limits"] = {
-        int(layer): (_opt_int(lo, "--limit MIN"), _opt_int(hi, "--limit MAX"))
-        for layer, lo, hi in _layer_specs(limits, "--limit", 3)
-    }
-    kw["fixed"] = {
-        int(layer): _opt_int(w, "--fix W") for layer, w in _layer_specs(fixes, "--fix", 2)
-    }
+    _require_favor(favor)
+    # refuse before solving, not after
     if write_spec is not None and not force and Path(write_spec).exists():
-        # refuse before solving, not after
         raise SpecError("output file", write_spec, "a path that does not exist yet (or --force)")
+    if report_dir is not None:
+        from . import report as rep
+
+        rep.check_report_folder(report_dir, force)
     progress = _SolveProgress()
     try:
-        rec = optimize.recommend(arch, budget, list(favor), progress=progress, **kw)
+        rec = optimize.recommend(arch, budget, favor, progress=progress, **solve)
     finally:
         progress.close()
     if write_spec is not None:
@@ -820,6 +831,12 @@ def recommend(
         click.echo(recommendation_text(rec))
     if write_spec is not None and not as_json:
         click.echo(f"wrote {write_spec}")
+    if report_dir is not None:
+        sweep = _sweep(arch, rec, favor, solve, sweep_text)
+        # file names go to stderr with --json so that stdout stays one JSON document
+        write_report_files(
+            arch, report_dir, recommendation=rec, sweep=sweep, fmt=fmt, force=force, quiet=as_json
+        )
 
 
 def recommendation_text(rec: Any) -> str:

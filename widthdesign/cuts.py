@@ -233,6 +233,15 @@ def dp_min_cut(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut
     return _cut_from_sides(arch, tree, slot_a, sides, dims)
 
 
+def cut_windows(tree, sides: list[np.ndarray], level: int) -> np.ndarray:
+    """Bool per window of ``level``: its delta is cut (its members and its parent are not
+    all on one side), given the sides of :func:`trace_sides`."""
+    n_a = np.bincount(tree.parents[level], weights=sides[level], minlength=tree.sizes[level + 1])
+    size = np.diff(tree.starts[level])
+    parent_a = sides[level + 1]
+    return np.where(parent_a, n_a != size, n_a > 0)
+
+
 def _cut_from_sides(arch, tree, slot_a, sides, dims) -> Cut:
     leaves = tree.leaves.tolist()
     bonds = tuple(
@@ -244,10 +253,7 @@ def _cut_from_sides(arch, tree, slot_a, sides, dims) -> Cut:
     for level in range(tree.depth):
         child_a = sides[level]
         parent_a = sides[level + 1]
-        n_a = np.bincount(tree.parents[level], weights=child_a, minlength=tree.sizes[level + 1])
-        size = np.diff(tree.starts[level])
-        mixed = np.where(parent_a, n_a != size, n_a > 0)
-        for w in np.flatnonzero(mixed).tolist():
+        for w in np.flatnonzero(cut_windows(tree, sides, level)).tolist():
             deltas.append((("delta", level, w), int(dims[level + 1])))
         side_a.update(("conv", level, j) for j in np.flatnonzero(child_a).tolist())
         side_a.update(("delta", level, w) for w in np.flatnonzero(parent_a).tolist())

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from . import cuts
+from .batch import bounds_many
 from .errors import BudgetError, PartitionError
 from .partitions import Partition, parse_partition
 from .spec import COST_MODELS, Architecture, pooling_tree
@@ -497,16 +498,9 @@ class _Problem:
         return Design(ev.widths, ev.cost, ev.objective, tuple(scores))
 
     def _lower_bounds(self, widths) -> list[int]:
-        """Lower bounds of every favored partition (batch engine when available)."""
-        try:
-            from .batch import bounds_many
-        except ImportError:  # pragma: no cover - the batch engine is optional here
-            bounds_many = None
-        if bounds_many is not None:
-            res = bounds_many(self.arch.with_widths(widths), np.stack([p.mask for p in self.parts]))
-            return [res.lower_bound(i) for i in range(len(self.parts))]
-        dims = self.dims(widths)
-        return [cuts.lower_bound(self.arch, p.mask, dims)[0] for p in self.parts]
+        """Lower bounds of every favored partition, in one call of the batch engine."""
+        res = bounds_many(self.arch.with_widths(widths), np.stack([p.mask for p in self.parts]))
+        return [res.lower_bound(i) for i in range(len(self.parts))]
 
 
 def _min_cut_counts(tree, slot_a: np.ndarray, dims: Sequence[int]) -> tuple[int, ...]:
@@ -514,13 +508,7 @@ def _min_cut_counts(tree, slot_a: np.ndarray, dims: Sequence[int]) -> tuple[int,
     top_a, top_b, trace = cuts.tree_dp(tree, slot_a, list(dims))
     sides = cuts.trace_sides(tree, trace, bool(top_a <= top_b))
     counts = [int(np.count_nonzero(sides[0] != slot_a))]
-    for level in range(tree.depth):
-        n_a = np.bincount(
-            tree.parents[level], weights=sides[level], minlength=tree.sizes[level + 1]
-        )
-        size = np.diff(tree.starts[level])
-        mixed = np.where(sides[level + 1], n_a != size, n_a > 0)
-        counts.append(int(np.count_nonzero(mixed)))
+    counts += [int(np.count_nonzero(cuts.cut_windows(tree, sides, lv))) for lv in range(tree.depth)]
     return tuple(counts)
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import cuts
+from .batch import bounds_many
 from .errors import WidthDesignError
 from .partitions import parse_partition
 from .spec import Architecture, atomic_write_bytes, cost, pooling_tree
@@ -755,8 +756,7 @@ def interaction_scales(arch: Architecture) -> list[tuple[int, str]]:
 def interaction_profile(arch: Architecture) -> tuple[list[int], np.ndarray, list[str]]:
     """``(ks, log2 upper bounds, partition specs)`` along :func:`interaction_scales`.
 
-    Uses the batch engine (:func:`widthdesign.batch.bounds_many`) when it is available, else
-    one :func:`widthdesign.cuts.bounds` call per scale.
+    All scales in one call of the batch engine (:func:`widthdesign.batch.bounds_many`).
     """
     scales = interaction_scales(arch)
     ks = [k for k, _ in scales]
@@ -764,18 +764,7 @@ def interaction_profile(arch: Architecture) -> tuple[list[int], np.ndarray, list
     if not scales:
         return ks, np.zeros(0), specs
     masks = np.stack([parse_partition(s, arch).mask for s in specs])
-    values = _batch_log2_upper(arch, masks)
-    if values is None:
-        values = np.array([cuts.bounds(arch, m).log2_upper_bound for m in masks])
-    return ks, values, specs
-
-
-def _batch_log2_upper(arch: Architecture, masks: np.ndarray) -> np.ndarray | None:
-    """log2 upper bounds from the batch engine, or None when it is not there."""
-    try:
-        from .batch import bounds_many
-    except ImportError:
-        return None
+    return ks, bounds_many(arch, masks).log2_upper, specs
     result = bounds_many(arch, masks)
     for key in ("log2_upper", "log2_upper_bound", "log2_upper_bounds"):
         if isinstance(result, Mapping) and key in result:

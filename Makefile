@@ -15,9 +15,14 @@ $(STAMP): $(VENV)/bin/python pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
+# The main job: widths for the 64x64 network of Levine et al. that favor global interactions
+# under the parameter budget of its wide-base design, with a report in demo-report/.
 demo: $(STAMP)
-	$(VENV)/bin/widthdesign inspect examples/paper_1d_n16.toml
+	$(VENV)/bin/widthdesign inspect examples/levine_64x64.toml
 	$(VENV)/bin/widthdesign cut examples/paper_1d_n16.toml --part left-right --part even-odd --part blocks:2
+	$(VENV)/bin/widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor global \
+		--report demo-report --force
+	@echo "Report: demo-report/index.html (figures and summary.md beside it)"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider widthdesign tests
@@ -28,6 +33,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# make docs: regenerate the CLI/API references and the console examples, build the site.
+docs: $(STAMP)
+	@test -x $(VENV)/bin/mkdocs || $(VENV)/bin/pip install --quiet 'mkdocs>=1.5'
+	$(PY) docs/gen_cli.py
+	$(PY) docs/gen_api.py
+	$(PY) docs/gen_console.py
+	$(VENV)/bin/mkdocs build --strict -d site
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -9,6 +9,8 @@
 256
 """
 
+from collections.abc import Callable
+
 from .batch import BatchBounds, bounds_many
 from .cuts import CUT_METHODS, Bounds, Cut, bounds, graph_min_cut, min_cut, register_cut_method
 from .errors import (
@@ -25,12 +27,18 @@ from .spec import Architecture, Layer, cost, dump, dumps, load, loads, pooling_t
 from .verify import verify_rank
 
 
-def verify(arch: Architecture, partition, shared: bool = False, seeds: int = 3) -> int:
+def verify(
+    arch: Architecture,
+    partition,
+    shared: bool = False,
+    seeds: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> int:
     """Exact rank (mod a large prime) of random networks' grid tensor for ``partition``.
 
     Same as :func:`widthdesign.verify.verify_rank`.
     """
-    return verify_rank(arch, partition, shared=shared, seeds=seeds)
+    return verify_rank(arch, partition, shared=shared, seeds=seeds, progress=progress)
 
 
 __version__ = "0.1.0"

@@ -26,7 +26,7 @@ import numpy as np
 from .errors import VerifyError
 from .spec import Architecture, pooling_tree
 
-__all__ = ["verify_rank", "grid_tensor", "rank_mod_p", "PRIME", "MAX_ENTRIES"]
+__all__ = ["verify_rank", "grid_tensor", "matricize", "rank_mod_p", "PRIME", "MAX_ENTRIES"]
 
 #: The field: the largest prime below 2^26, so that int64 dot products of up to 2^11 terms
 #: cannot overflow (2^11 * P^2 < 2^63).

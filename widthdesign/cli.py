@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 import sys
 import time
@@ -134,13 +135,17 @@ def echo_json(data: Any) -> None:
 
 
 def fmt_int(x: int, digits: int = 18) -> str:
-    """An exact int when short, else ``2^k`` or ``~1.23e456`` (tables only; JSON is exact)."""
+    """An exact int when short, else ``b^k`` when it is a power of an integer up to 1024, else
+    ``~1.23e456`` (tables only; JSON is exact)."""
     s = str(x)
     if len(s) <= digits:
         return s
-    if x & (x - 1) == 0:
-        return f"2^{x.bit_length() - 1}"
-    log10 = cuts._log2(x) * 0.30102999566398120
+    log2 = cuts._log2(x)
+    for base in range(2, 1025):
+        k = round(log2 / math.log2(base))
+        if abs(k * math.log2(base) - log2) < 1e-6 and base**k == x:
+            return f"{base}^{k}"
+    log10 = log2 * math.log10(2)
     return f"~{10 ** (log10 % 1):.3f}e{int(log10)}"
 
 

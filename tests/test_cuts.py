@@ -159,7 +159,6 @@ def test_lower_bound_is_max_over_every_base(am):
     dims = arch.bond_dims()
     best = 1
     for p in range(2, max(dims) + 1):
-        rounded = [p ** int(math.floor(math.log(d, p) + 1e-12)) if d >= p else 1 for d in dims]
         rounded = [p ** _ilog(d, p) for d in dims]
         best = max(best, wd.min_cut(arch, mask, rounded).value)
     assert lower_bound(arch, mask)[0] == best

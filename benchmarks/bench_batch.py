@@ -103,7 +103,7 @@ def run_case(side: int, n_ortools: int, n_networkx: int) -> dict:
     t_batch = best_of(batch) / P
     t_read = best_of(lambda: np.count_nonzero(flat, axis=1)) / P
 
-    g = cuts._network(arch)
+    g = cuts.cached_network(arch)
     dims = arch.bond_dims()
     rng = np.random.default_rng(1)
     sample = rng.choice(P, size=max(n_ortools, n_networkx), replace=False)
@@ -121,13 +121,13 @@ def run_case(side: int, n_ortools: int, n_networkx: int) -> dict:
     ids_nx = [int(i) for i in sample[:n_networkx]]
     t_or, v_or = per_call(ortools, ids_or)
     # the solver alone, on arcs built beforehand (integer capacities as graph_min_cut uses)
-    units, _ = cuts._capacity_units(dims)
+    units, _ = cuts.capacity_units(dims)
     prepared = []
     for i in ids_or:
         index, source, sink, arcs = cuts.lawler_arcs(g, sides[i], units)
         inf = sum(c for *_, c in arcs if c is not None) + 1
         prepared.append((len(index), source, sink, arcs, inf))
-    t_or_solve, _ = per_call(lambda a: cuts._ortools_source_side(*a), prepared)
+    t_or_solve, _ = per_call(lambda a: cuts.ortools_source_side(*a), prepared)
     t_nx, v_nx = per_call(networkx, ids_nx)
 
     mismatches = []

@@ -159,13 +159,13 @@ def test_lower_bound_is_max_over_every_base(am):
     dims = arch.bond_dims()
     best = 1
     for p in range(2, max(dims) + 1):
-        rounded = [p ** _ilog(d, p) for d in dims]
+        rounded = [p ** ilog(d, p) for d in dims]
         best = max(best, wd.min_cut(arch, mask, rounded).value)
     assert lower_bound(arch, mask)[0] == best
     assert set(lower_bound_bases([12])) == {12, 3, 2}
 
 
-def _ilog(d, p):
+def ilog(d, p):
     k = 0
     while p ** (k + 1) <= d:
         k += 1

@@ -291,7 +291,7 @@ def _plan(arch: Architecture, dims: tuple[int, ...]) -> _Plan:
             fold_perm = fold_order
     else:
         block = size if fold else 0
-    base = cuts._common_base(dims)
+    base = cuts.common_base(dims)
     exps = tuple(_exact_log(d, base) for d in dims) if base is not None else None
     # level j holds at most sizes[j] items (bonds for j = 0, windows of level j - 1)
     fields = _make_fields([s.bit_length() for s in sizes]) if base is None else None
@@ -369,7 +369,7 @@ def _make_fields(widths: list[int]) -> _Fields:
 
 
 def _exact_log(d: int, b: int) -> int:
-    k = cuts._ilog(d, b) if d > 1 else 0
+    k = cuts.ilog(d, b) if d > 1 else 0
     assert b**k == d
     return k
 
@@ -382,7 +382,7 @@ def _useful_bases(dims: tuple[int, ...]) -> tuple[tuple[int, tuple[int, ...]], .
     for p in cuts.lower_bound_bases(dims):
         if p > m:
             continue
-        e = tuple(cuts._ilog(d, p) for d in dims)
+        e = tuple(cuts.ilog(d, p) for d in dims)
         cands.append((p, e, tuple(p**x for x in e)))
     keep = []
     for i, (p, e, r) in enumerate(cands):

@@ -140,7 +140,7 @@ def fmt_int(x: int, digits: int = 18) -> str:
     s = str(x)
     if len(s) <= digits:
         return s
-    log2 = cuts._log2(x)
+    log2 = cuts.exact_log2(x)
     for base in range(2, 1025):
         k = round(log2 / math.log2(base))
         if abs(k * math.log2(base) - log2) < 1e-6 and base**k == x:

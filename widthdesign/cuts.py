@@ -51,6 +51,18 @@ __all__ = [
     "lower_bound",
     "CUT_METHODS",
     "register_cut_method",
+    "as_partition",
+    "tree_dp",
+    "trace_sides",
+    "cut_windows",
+    "lawler_arcs",
+    "lower_bound_bases",
+    "exact_log2",
+    "iroot",
+    "ilog",
+    "common_base",
+    "capacity_units",
+    "cached_network",
 ]
 
 Node = tuple
@@ -115,11 +127,11 @@ class Bounds:
 
     @property
     def log2_upper_bound(self) -> float:
-        return _log2(self.upper_bound)
+        return exact_log2(self.upper_bound)
 
     @property
     def log2_lower_bound(self) -> float:
-        return _log2(self.lower_bound)
+        return exact_log2(self.lower_bound)
 
     def to_dict(self, cut: bool = True) -> dict:
         """JSON-ready dict; bounds as exact integers (JSON numbers of any length)."""
@@ -138,7 +150,7 @@ class Bounds:
         return data
 
 
-def _log2(x: int) -> float:
+def exact_log2(x: int) -> float:
     """log2 of a positive int of any size (no float overflow)."""
     if x < 2**1000:
         return math.log2(x)
@@ -265,32 +277,32 @@ def _cut_from_sides(arch, tree, slot_a, sides, dims) -> Cut:
 # -- max-flow on Lawler's gadget graph (any tensor network) ---------------------------------
 
 
-def _capacity_units(dims: Sequence[int]) -> tuple[list[int], bool]:
+def capacity_units(dims: Sequence[int]) -> tuple[list[int], bool]:
     """Integer capacity per level: exact exponents of a common base when there is one,
     else log2 scaled by 2^24 (the cut's value is recomputed exactly afterwards)."""
-    base = _common_base(dims)
+    base = common_base(dims)
     if base is not None:
-        return [_ilog(d, base) for d in dims], True
+        return [ilog(d, base) for d in dims], True
     return [round(math.log2(d) * (1 << 24)) for d in dims], False
 
 
-def _primitive_root(d: int) -> int:
+def primitive_root(d: int) -> int:
     """Smallest b with d = b^k."""
     for k in range(d.bit_length(), 1, -1):
-        b = _iroot(d, k)
+        b = iroot(d, k)
         if b >= 2 and b**k == d:
-            return _primitive_root(b)
+            return primitive_root(b)
     return d
 
 
-def _common_base(dims) -> int | None:
-    roots = {_primitive_root(int(d)) for d in dims if d > 1}
+def common_base(dims) -> int | None:
+    roots = {primitive_root(int(d)) for d in dims if d > 1}
     if len(roots) <= 1:
         return roots.pop() if roots else 2
     return None
 
 
-def _iroot(d: int, k: int) -> int:
+def iroot(d: int, k: int) -> int:
     """floor(d ** (1/k)) exactly."""
     if k == 1:
         return d
@@ -302,7 +314,7 @@ def _iroot(d: int, k: int) -> int:
     return b
 
 
-def _ilog(d: int, p: int) -> int:
+def ilog(d: int, p: int) -> int:
     """floor(log_p d) exactly."""
     k, x = 0, p
     while x <= d:
@@ -311,7 +323,7 @@ def _ilog(d: int, p: int) -> int:
 
 
 @lru_cache(maxsize=8)
-def _network(arch: Architecture) -> nx.Graph:
+def cached_network(arch: Architecture) -> nx.Graph:
     return build_network(arch)
 
 
@@ -373,12 +385,12 @@ def graph_min_cut(
         for _, _, data in g.edges(data=True):
             levels[data[LEVEL]] = data[DIM]
         dims = [levels.get(i, 1) for i in range(max(levels) + 1)]
-    units, _ = _capacity_units(dims)
+    units, _ = capacity_units(dims)
     index, source, sink, arcs = lawler_arcs(g, side_a, units)
     finite = sum(c for *_, c in arcs if c is not None)
     inf = finite + 1
     if flow_func == "ortools":
-        source_side = _ortools_source_side(len(index), source, sink, arcs, inf)
+        source_side = ortools_source_side(len(index), source, sink, arcs, inf)
     elif flow_func == "networkx":
         source_side = _networkx_source_side(source, sink, arcs)
     else:
@@ -388,7 +400,7 @@ def graph_min_cut(
     return _cut_from_source_side(g, in_s, dims)
 
 
-def _ortools_source_side(n, source, sink, arcs, inf):
+def ortools_source_side(n, source, sink, arcs, inf):
     from ortools.graph.python import max_flow
 
     smf = max_flow.SimpleMaxFlow()
@@ -439,7 +451,7 @@ def _cut_from_source_side(g: nx.Graph, in_s: set, dims) -> Cut:
 
 def _graph_method(flow_func: str) -> CutMethod:
     def method(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut:
-        g = _network(arch)
+        g = cached_network(arch)
         side_a = {("input", int(i)) for i in np.flatnonzero(mask)}
         return graph_min_cut(g, side_a, dims, flow_func=flow_func)
 
@@ -465,7 +477,7 @@ def lower_bound_bases(dims: Sequence[int]) -> list[int]:
     for d in set(int(x) for x in dims):
         k = 1
         while True:
-            p = _iroot(d, k)
+            p = iroot(d, k)
             if p < 2:
                 break
             bases.add(p)
@@ -482,7 +494,7 @@ def lower_bound(
     slot_a = np.asarray(mask, dtype=bool)[tree.leaves]
     best, best_p = 1, None
     for p in lower_bound_bases(dims):
-        exps = [_ilog(int(d), p) for d in dims]
+        exps = [ilog(int(d), p) for d in dims]
         a, b, _ = tree_dp(tree, slot_a, exps, combine=np.add, dtype=np.int64)
         value = p ** int(min(a, b))
         if value > best:

@@ -492,7 +492,7 @@ class _Problem:
     def design(self, ev: _Eval) -> Design:
         lows = self._lower_bounds(ev.widths)
         scores = [
-            PartitionScore(p.label, w, u, low, cuts._log2(u), cs)
+            PartitionScore(p.label, w, u, low, cuts.exact_log2(u), cs)
             for p, w, cs, u, low in zip(self.parts, self.weights, ev.counts, ev.uppers, lows)
         ]
         return Design(ev.widths, ev.cost, ev.objective, tuple(scores))
@@ -659,13 +659,13 @@ class _Master:
     def _coefficients(self) -> None:
         prob = self.prob
         values = {prob.arch.channels} | {c for cs in prob.cands for c in cs}
-        base = cuts._common_base(values)
+        base = cuts.common_base(values)
         self.exact = base is not None
         if self.exact:
             self.scale = 1
 
             def unit(d: int) -> int:
-                return cuts._ilog(d, base)
+                return cuts.ilog(d, base)
         else:
             # keep |objective| < 2^50 so CP-SAT's floating-point relaxations stay exact
             top = sum(

@@ -142,7 +142,7 @@ def fmt_int(x: int, digits: int = 12) -> str:
         return s
     if x & (x - 1) == 0:
         return f"2^{x.bit_length() - 1}"
-    log10 = cuts._log2(x) * math.log10(2)
+    log10 = cuts.exact_log2(x) * math.log10(2)
     return f"~{10 ** (log10 % 1):.3f}e{int(log10)}"
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "common_base",
     "capacity_units",
     "cached_network",
+    "ortools_source_side",
 ]
 
 Node = tuple

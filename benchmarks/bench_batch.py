@@ -121,12 +121,11 @@ def run_case(side: int, n_ortools: int, n_networkx: int) -> dict:
     ids_nx = [int(i) for i in sample[:n_networkx]]
     t_or, v_or = per_call(ortools, ids_or)
     # the solver alone, on arcs built beforehand (integer capacities as graph_min_cut uses)
-    units, _ = cuts.capacity_units(dims)
+    units = cuts.capacity_units(dims)
     prepared = []
     for i in ids_or:
-        index, source, sink, arcs = cuts.lawler_arcs(g, sides[i], units)
-        inf = sum(c for *_, c in arcs if c is not None) + 1
-        prepared.append((len(index), source, sink, arcs, inf))
+        _, source, sink, arcs = cuts.lawler_arcs(g, sides[i], units)
+        prepared.append((source, sink, arcs))
     t_or_solve, _ = per_call(lambda a: cuts.ortools_source_side(*a), prepared)
     t_nx, v_nx = per_call(networkx, ids_nx)
 

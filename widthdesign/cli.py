@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 import sys
 import time
@@ -134,21 +133,6 @@ def echo_json(data: Any) -> None:
     click.echo(dumps_json(data))
 
 
-def fmt_int(x: int, digits: int = 18) -> str:
-    """An exact int when short, else ``b^k`` when it is a power of an integer up to 1024, else
-    ``~1.23e456`` (tables only; JSON is exact)."""
-    s = str(x)
-    if len(s) <= digits:
-        return s
-    log2 = cuts.exact_log2(x)
-    for base in range(2, 1025):
-        k = round(log2 / math.log2(base))
-        if abs(k * math.log2(base) - log2) < 1e-6 and base**k == x:
-            return f"{base}^{k}"
-    log10 = log2 * math.log10(2)
-    return f"~{10 ** (log10 % 1):.3f}e{int(log10)}"
-
-
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     """A plain aligned text table."""
     cells = [[str(h) for h in header]] + [[str(c) for c in row] for row in rows]
@@ -156,13 +140,6 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def cut_formula(cut: cuts.Cut, depth: int) -> str:
-    """``M^3 r0^2 r2``: which bond dimensions the cut multiplies, per level."""
-    names = ["M"] + [f"r{i}" for i in range(depth)]
-    terms = [n if c == 1 else f"{n}^{c}" for n, c in zip(names, cut.counts(depth)) if c]
-    return " ".join(terms) or "1"
 
 
 class Progress:
@@ -302,7 +279,7 @@ def batch_table(arch: spec.Architecture, res, labels: Sequence[Any], values: str
             "yes" if res.exact[i] else "no",
         ]
         if values == "exact":
-            row += [fmt_int(res.upper_bound(i)), fmt_int(res.lower_bound(i))]
+            row += [cuts.format_int(res.upper_bound(i)), cuts.format_int(res.lower_bound(i))]
         rows.append(row)
     title = f"{arch.name or 'network'}: M={arch.channels}, widths {list(arch.widths)}"
     lines = [title, table(rows, header)]
@@ -323,11 +300,11 @@ def bounds_table(arch: spec.Architecture, results: Sequence[cuts.Bounds], extra=
     for i, r in enumerate(results):
         row = [
             r.partition.label,
-            fmt_int(r.upper_bound),
-            fmt_int(r.lower_bound),
+            cuts.format_int(r.upper_bound),
+            cuts.format_int(r.lower_bound),
             "yes" if r.exact else "no",
             f"{r.log2_upper_bound:.3f}",
-            cut_formula(r.cut, arch.depth),
+            r.cut.formula(arch.depth),
         ]
         if extra is not None:
             row.insert(3, extra[i])
@@ -871,7 +848,12 @@ def recommendation_text(rec: Any) -> str:
     gains = {n: rec.gains(n) for n in names[1:]}
     prow = []
     for i, s in enumerate(rec.design.scores):
-        row = [s.partition, f"{s.weight:g}", fmt_int(s.upper_bound), fmt_int(s.lower_bound)]
+        row = [
+            s.partition,
+            f"{s.weight:g}",
+            cuts.format_int(s.upper_bound),
+            cuts.format_int(s.lower_bound),
+        ]
         row.append(f"{s.log2_upper_bound:.3f}")
         row += [f"{d.scores[i].log2_upper_bound:.3f}" for d in designs[1:]]
         row += [f"{gains[n][s.partition]:+.3f}" for n in names[1:]]

@@ -58,6 +58,7 @@ __all__ = [
     "lawler_arcs",
     "lower_bound_bases",
     "exact_log2",
+    "format_int",
     "iroot",
     "ilog",
     "common_base",
@@ -91,6 +92,22 @@ class Cut:
     @property
     def log2_value(self) -> float:
         return sum(math.log2(d) for *_, d in self.bonds) + sum(math.log2(d) for _, d in self.deltas)
+
+    def formula(self, depth: int, tex: bool = False, sep: str = " ") -> str:
+        """``M^3 r0^2 r2``: which bond dimensions the cut multiplies, per level (matplotlib
+        mathtext when ``tex``).
+
+        >>> Cut(bonds=(), deltas=((("delta", 0, 0), 3), (("delta", 0, 1), 3)), side_a=frozenset()).formula(2)
+        'r0^2'
+        """
+        counts = self.counts(depth)
+        if tex:
+            names = ["M"] + [f"r_{{{i}}}" for i in range(depth)]
+            terms = [n if c == 1 else f"{n}^{{{c}}}" for n, c in zip(names, counts) if c]
+            return "$" + r"\,".join(terms) + "$" if terms else "1"
+        names = ["M"] + [f"r{i}" for i in range(depth)]
+        terms = [n if c == 1 else f"{n}^{c}" for n, c in zip(names, counts) if c]
+        return sep.join(terms) or "1"
 
     def counts(self, depth: int) -> tuple[int, ...]:
         """How many items the cut takes per level: ``(input bonds, layer 0 deltas, ...)``."""
@@ -149,6 +166,25 @@ class Bounds:
         if cut:
             data["cut"] = self.cut.to_dict()
         return data
+
+
+def format_int(x: int, digits: int = 18) -> str:
+    """An exact int when it has at most ``digits`` digits, else ``b^k`` when it is a power of
+    an integer up to 1024, else ``~1.23e456``: for tables and figures (JSON stays exact).
+
+    >>> format_int(4096), format_int(2**100), format_int(10**2048), format_int(3**100 * 7)
+    ('4096', '2^100', '10^2048', '~3.608e48')
+    """
+    s = str(x)
+    if len(s) <= digits:
+        return s
+    log2 = exact_log2(x)
+    for base in range(2, 1025):
+        k = round(log2 / math.log2(base))
+        if abs(k * math.log2(base) - log2) < 1e-6 and base**k == x:
+            return f"{base}^{k}"
+    log10 = log2 * math.log10(2)
+    return f"~{10 ** (log10 % 1):.3f}e{int(log10)}"
 
 
 def exact_log2(x: int) -> float:
@@ -278,13 +314,13 @@ def _cut_from_sides(arch, tree, slot_a, sides, dims) -> Cut:
 # -- max-flow on Lawler's gadget graph (any tensor network) ---------------------------------
 
 
-def capacity_units(dims: Sequence[int]) -> tuple[list[int], bool]:
+def capacity_units(dims: Sequence[int]) -> list[int]:
     """Integer capacity per level: exact exponents of a common base when there is one,
     else log2 scaled by 2^24 (the cut's value is recomputed exactly afterwards)."""
     base = common_base(dims)
     if base is not None:
-        return [ilog(d, base) for d in dims], True
-    return [round(math.log2(d) * (1 << 24)) for d in dims], False
+        return [ilog(d, base) for d in dims]
+    return [round(math.log2(d) * (1 << 24)) for d in dims]
 
 
 def primitive_root(d: int) -> int:
@@ -386,12 +422,9 @@ def graph_min_cut(
         for _, _, data in g.edges(data=True):
             levels[data[LEVEL]] = data[DIM]
         dims = [levels.get(i, 1) for i in range(max(levels) + 1)]
-    units, _ = capacity_units(dims)
-    index, source, sink, arcs = lawler_arcs(g, side_a, units)
-    finite = sum(c for *_, c in arcs if c is not None)
-    inf = finite + 1
+    index, source, sink, arcs = lawler_arcs(g, side_a, capacity_units(dims))
     if flow_func == "ortools":
-        source_side = ortools_source_side(len(index), source, sink, arcs, inf)
+        source_side = ortools_source_side(source, sink, arcs)
     elif flow_func == "networkx":
         source_side = _networkx_source_side(source, sink, arcs)
     else:
@@ -401,7 +434,10 @@ def graph_min_cut(
     return _cut_from_source_side(g, in_s, dims)
 
 
-def ortools_source_side(n, source, sink, arcs, inf):
+def ortools_source_side(source: int, sink: int, arcs) -> list[int]:
+    """Source side of a minimum cut by OR-Tools max-flow; ``None`` capacities are infinite
+    (one more than all finite capacities together)."""
+    inf = sum(c for *_, c in arcs if c is not None) + 1
     from ortools.graph.python import max_flow
 
     smf = max_flow.SimpleMaxFlow()

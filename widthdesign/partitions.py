@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,8 +278,3 @@ def _read_text_masks(p: Path, n: int) -> np.ndarray:
     if all(len(r) == n for r in rows):
         return np.stack(rows)
     return np.concatenate(rows)
-
-
-def family_masks(specs: Iterable[str], arch: Architecture) -> np.ndarray:
-    """Bool masks ``[P, N]`` for a list of partition specs."""
-    return np.stack([parse_partition(s, arch).mask for s in specs])

@@ -131,45 +131,20 @@ def _design_color(label: str, i: int) -> str:
 # -- numbers --------------------------------------------------------------------------------
 
 
-def fmt_int(x: int, digits: int = 12) -> str:
-    """An exact int when short, else ``2^k`` or ``~1.23e456`` (figures and tables).
-
-    >>> fmt_int(4096), fmt_int(2**100), fmt_int(3**100)
-    ('4096', '2^100', '~5.154e47')
-    """
-    s = str(x)
-    if len(s) <= digits:
-        return s
-    if x & (x - 1) == 0:
-        return f"2^{x.bit_length() - 1}"
-    log10 = cuts.exact_log2(x) * math.log10(2)
-    return f"~{10 ** (log10 % 1):.3f}e{int(log10)}"
+def _fmt(x: int) -> str:
+    """Bounds and costs in figures: exact up to 12 digits (see :func:`cuts.format_int`)."""
+    return cuts.format_int(x, digits=12)
 
 
 def _bounds_text(b: cuts.Bounds) -> str:
     if b.exact:
-        return f"rank = {fmt_int(b.upper_bound)}"
-    return f"{fmt_int(b.lower_bound)} ≤ rank ≤ {fmt_int(b.upper_bound)}"
-
-
-def _level_names(depth: int) -> list[str]:
-    return ["M"] + [f"r{i}" for i in range(depth)]
+        return f"rank = {_fmt(b.upper_bound)}"
+    return f"{_fmt(b.lower_bound)} ≤ rank ≤ {_fmt(b.upper_bound)}"
 
 
 def _level_tex(depth: int) -> list[str]:
     """Mathtext names of the bond dimensions, ``$M$``, ``$r_0$``, ..."""
     return ["$M$"] + [f"$r_{{{i}}}$" for i in range(depth)]
-
-
-def cut_formula(cut: cuts.Cut, depth: int, tex: bool = False) -> str:
-    """``M^3 · r0^2``: the bond dimensions the cut multiplies, per level (mathtext if ``tex``)."""
-    counts = cut.counts(depth)
-    if tex:
-        names = ["M"] + [f"r_{{{i}}}" for i in range(depth)]
-        terms = [n if c == 1 else f"{n}^{{{c}}}" for n, c in zip(names, counts) if c]
-        return "$" + r"\,".join(terms) + "$" if terms else "1"
-    terms = [n if c == 1 else f"{n}^{c}" for n, c in zip(_level_names(depth), counts) if c]
-    return " · ".join(terms) or "1"
 
 
 # -- the tensor network ---------------------------------------------------------------------
@@ -388,7 +363,7 @@ def plot_network(
         b = bounds_result
         ax.set_title(
             f"{arch.name or 'network'} — {b.partition.label}: {_bounds_text(b)}\n"
-            f"min cut = {cut_formula(cut, depth, tex=True)}  (log2 = {b.log2_upper_bound:.4g})",
+            f"min cut = {cut.formula(depth, tex=True)}  (log2 = {b.log2_upper_bound:.4g})",
             loc="left",
         )
         handles = [
@@ -470,7 +445,7 @@ def _plot_network_collapsed(bounds_result: cuts.Bounds, arch: Architecture, ax) 
         b = bounds_result
         ax.set_title(
             f"{arch.name or 'network'} — {b.partition.label}: {_bounds_text(b)}\n"
-            f"min cut = {cut_formula(cut, depth, tex=True)}  (log2 = {b.log2_upper_bound:.4g}); "
+            f"min cut = {cut.formula(depth, tex=True)}  (log2 = {b.log2_upper_bound:.4g}); "
             f"{arch.num_inputs} inputs, shown per level",
             loc="left",
         )
@@ -702,7 +677,7 @@ def plot_widths(recommendation: Any, ax: Axes | None = None) -> Figure:
         ax.set_axisbelow(True)
         handles, labels = ax.get_legend_handles_labels()
         text = {
-            label: f"{label}: {model} = {fmt_int(int(d.cost))}, objective = {float(d.objective):.4g}"
+            label: f"{label}: {model} = {_fmt(int(d.cost))}, objective = {float(d.objective):.4g}"
             for label, d in designs.items()
         }
         # below the axes: inside, it would sit on the tallest bars' value labels
@@ -718,7 +693,7 @@ def _rec_title(rec: Any, what: str) -> str:
     budget = getattr(rec, "budget", None)
     parts = [f"{name} — {what}"]
     if budget is not None:
-        parts.append(f"budget {_cost_model(rec)} ≤ {fmt_int(int(budget))}")
+        parts.append(f"budget {_cost_model(rec)} ≤ {_fmt(int(budget))}")
     if favor:
         parts.append(f"favor {favor}")
     return parts[0] + ("\n" + ", ".join(parts[1:]) if len(parts) > 1 else "")
@@ -896,7 +871,7 @@ def plot_budget_sweep(recommendations: Sequence[Any], ax: Axes | None = None) ->
             ax.xaxis.set_minor_locator(NullLocator())
         # tick the budgets swept (at most 7, so labels never collide), as plain numbers
         ticks = budgets[:: max(1, math.ceil(len(budgets) / 7))]
-        ax.set_xticks(ticks, [fmt_int(int(b)) for b in ticks])
+        ax.set_xticks(ticks, [_fmt(int(b)) for b in ticks])
         ax.set_xlabel(f"budget ({_cost_model(recs[0])})")
         kind = getattr(recs[0], "objective_kind", "sum")
         ax.set_ylabel(f"objective ({kind} of weighted log2 upper bounds)")
@@ -1055,11 +1030,11 @@ def _tables(
                 [
                     b.partition.label,
                     label,
-                    fmt_int(b.upper_bound),
-                    fmt_int(b.lower_bound),
+                    _fmt(b.upper_bound),
+                    _fmt(b.lower_bound),
                     "yes" if b.exact else "no",
                     f"{b.log2_upper_bound:.4g}",
-                    cut_formula(b.cut, depth),
+                    b.cut.formula(depth, sep=" · "),
                 ]
             )
     tables.append(("Bounds per partition", header, rows))
@@ -1068,9 +1043,7 @@ def _tables(
     widths_rows = []
     for label, a in designs.items():
         w = a.require_widths()
-        widths_rows.append(
-            [label, *map(str, w), fmt_int(cost(a, "params")), fmt_int(cost(a, "macs"))]
-        )
+        widths_rows.append([label, *map(str, w), _fmt(cost(a, "params")), _fmt(cost(a, "macs"))])
     tables.append(("Widths and costs", widths_header, widths_rows))
 
     if rec is not None:
@@ -1078,11 +1051,11 @@ def _tables(
         model = _cost_model(rec)
         rows = []
         for label, d in ds.items():
-            rows.append([label, fmt_int(int(d.cost)), f"{float(d.objective):.4g}"])
+            rows.append([label, _fmt(int(d.cost)), f"{float(d.objective):.4g}"])
         tables.append(
             (
                 f"Objective ({getattr(rec, 'objective_kind', 'sum')}) under budget "
-                f"{model} ≤ {fmt_int(int(rec.budget))}"
+                f"{model} ≤ {_fmt(int(rec.budget))}"
                 + (f", favor {_favor_text(rec.favor)}" if getattr(rec, "favor", None) else ""),
                 ["design", model, "objective"],
                 rows,
@@ -1111,7 +1084,7 @@ def _tables(
             uni = (r.baselines or {}).get("uniform")
             rows.append(
                 [
-                    fmt_int(int(r.budget)),
+                    _fmt(int(r.budget)),
                     str(list(r.design.widths)),
                     f"{float(r.design.objective):.4g}",
                     "-" if uni is None else str(list(uni.widths)),

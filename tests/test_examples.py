@@ -31,6 +31,8 @@ SMALL_ARGS = {
     "reproduce_closed_forms.py": ["--trials", "2", "--max-log2n", "6", "--quiet"],
     "reproduce_pooling_geometry.py": ["--samples", "2", "--quiet"],
     "reproduce_theory_examples.py": ["--seeds", "2", "--parts", "2"],
+    # trained for real in tests/test_train.py
+    "reproduce_training.py": ["--r", "2", "--seeds", "2", "--epochs", "1", "--n-train", "64"],
 }
 #: Scripts whose default output is pasted in the docs and fast enough to recompute here.
 PASTED_FAST = ["reproduce_theory_examples.py", "reproduce_pooling_geometry.py"]

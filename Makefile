@@ -39,7 +39,8 @@ bench: $(STAMP)
 # The full training benchmark of docs/training.md (about an hour on 2 cores): designs trained at
 # matched parameter counts on the local and global digit tasks.
 train-check: $(STAMP)
-	$(PY) examples/reproduce_training.py --workers 2 --json train-check.json
+	$(PY) examples/reproduce_training.py --prototype --probes --workers 2 --json train-check.json \
+		--figure train-check.png
 
 # make docs: regenerate the CLI/API references and the console examples, build the site.
 docs: $(STAMP)

@@ -61,8 +61,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--spec", default=str(SPEC), help="architecture spec (grid, M, pools, Y)")
     ap.add_argument("--r", type=int, nargs="+", default=[4, 8, 16], help="budget scales r")
     ap.add_argument("--grid-r", type=int, nargs="*", default=[8], help="r of the slack grid")
-    ap.add_argument("--slack", type=float, nargs="*", default=[0.0, 0.05, 0.1, 0.2])
-    ap.add_argument("--max-ratio", nargs="*", default=["2", "4", "none"])
+    ap.add_argument("--slack", type=float, nargs="*", default=[0.0, 0.1, 0.25])
+    ap.add_argument("--max-ratio", nargs="*", default=["2", "none"])
+    ap.add_argument(
+        "--cross-r",
+        type=int,
+        nargs="*",
+        default=[4, 8],
+        help="r at which the recommendations also train on the other task",
+    )
     ap.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     ap.add_argument("--designs", nargs="+", default=[*BASELINES, "local", "global"])
     ap.add_argument("--prototype", action="store_true", help="add issue 11's prototypes")
@@ -78,6 +85,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--json", help="write one record per run here (rewritten after each run)")
     ap.add_argument("--resume", help="reuse the matching records of this JSON file")
     ap.add_argument("--figure", help="draw accuracy vs budget per design (PNG)")
+    ap.add_argument(
+        "--no-train", action="store_true", help="only report the --resume records (no training)"
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.r, args.grid_r, args.epochs, args.n_train, args.n_test = [8], [], 3, 1500, 1000
@@ -147,8 +157,12 @@ def designs(args, arch) -> list[tuple[str, int, str, tuple[int, ...]]]:
                             break
                         own[name] = w
         for task in args.tasks:
-            out += [(task, r, n, w) for n, w in named.items() if w is not None]
-            out += [(task, r, n, w) for n, w in own.items() if n.startswith(task)]
+            for n, w in (named | own).items():
+                recommendation = n.split()[0] in ("local", "global")
+                if w is not None and (
+                    not recommendation or n.startswith(task) or (r in args.cross_r and n in named)
+                ):
+                    out.append((task, r, n, w))
     return out
 
 
@@ -217,7 +231,7 @@ def table(records: list[dict]) -> str:
     groups: dict[tuple, list[dict]] = {}
     for rec in records:
         groups.setdefault((rec["task"], rec["r"], rec["design"]), []).append(rec)
-    for (task, r, name), recs in groups.items():
+    for (task, r, name), recs in sorted(groups.items(), key=lambda g: g[0][:2]):
         acc = {x["seed"]: 100 * x["accuracy"] for x in recs}
         uni = {x["seed"]: 100 * x["accuracy"] for x in groups.get((task, r, "uniform"), [])}
         seeds = sorted(set(acc) & set(uni))
@@ -234,6 +248,33 @@ def table(records: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def grid_table(records: list[dict]) -> str:
+    """The slack x max-ratio grid: each recommendation on its own task, paired vs uniform."""
+    rows = [
+        "| r | favor (= task) | slack | max-ratio | widths | accuracy % | vs uniform | wins |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rec in records:
+        parts = rec["design"].split()
+        if len(parts) != 3 or rec["task"] != parts[0] or rec["seed"] != 0:
+            continue
+        same = [x for x in records if (x["task"], x["r"], x["design"]) == _at(rec)]
+        uni = {x["seed"]: x["accuracy"] for x in records if _at(x) == _at(rec, "uniform")}
+        acc = [100 * x["accuracy"] for x in same]
+        d = [100 * (x["accuracy"] - uni[x["seed"]]) for x in same if x["seed"] in uni]
+        diff = (("+" if statistics.mean(d) >= 0 else "") + mean_std(d)) if d else ""
+        rows.append(
+            f"| {rec['r']} | {parts[0]} | {parts[1][2:]} | {parts[2][2:]} | "
+            f"{','.join(map(str, rec['widths']))} | {mean_std(acc)} | {diff} | "
+            f"{sum(x > 0 for x in d)}/{len(d)} |"
+        )
+    return "\n".join(rows) if len(rows) > 2 else ""
+
+
+def _at(rec: dict, design: str | None = None) -> tuple:
+    return rec["task"], rec["r"], design or rec["design"]
+
+
 def figure(records: list[dict], path: str) -> None:
     import matplotlib
 
@@ -243,7 +284,7 @@ def figure(records: list[dict], path: str) -> None:
     tasks = sorted({x["task"] for x in records})
     fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False)
     for ax, task in zip(axes[0], tasks):
-        names = [*BASELINES, "local", "global"]
+        names = [*BASELINES, "local", "global", *PROTOTYPES]
         for name in names:
             pts: dict[int, list] = {}
             for x in records:
@@ -254,7 +295,8 @@ def figure(records: list[dict], path: str) -> None:
             xs = sorted(pts)
             ys = [statistics.mean(pts[c]) for c in xs]
             es = [statistics.stdev(pts[c]) if len(pts[c]) > 1 else 0 for c in xs]
-            ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=name)
+            style = "s" if name in PROTOTYPES else "o"
+            ax.errorbar(xs, ys, yerr=es, marker=style, capsize=3, label=name)
         ax.set_xscale("log")
         ax.set_xlabel("params cost (widthdesign.cost)")
         ax.set_ylabel("test accuracy %")
@@ -307,9 +349,14 @@ def main(argv=None) -> int:
             body = {"config": cfg, "runs": records(), "trainings": list(done.values())}
             atomic_write_text(Path(args.json), json.dumps(body, indent=1) + "\n")
 
-    train_all(args, list(jobs.values()), done, save)
+    if not args.no_train:
+        train_all(args, list(jobs.values()), done, save)
     save()
     print(table(records()))
+    grid = grid_table(records())
+    if grid:
+        print("\nThe slack x max-ratio grid, each recommendation on its own task:\n")
+        print(grid)
     if args.figure:
         figure(records(), args.figure)
     log(f"wall time {time.monotonic() - t0:.0f} s ({math.ceil((time.monotonic() - t0) / 60)} min)")

@@ -9,7 +9,7 @@ examples/digits_32x32.toml), this trains ReLU / max-pool nets (widthdesign.train
 - at the ``--grid-r`` budgets, ``local s=S q=Q`` / ``global s=S q=Q``: the recommendation with
   ``--slack S --max-ratio Q`` (trained on its own task only);
 - with ``--prototype``: the brute-force prototype designs of issue 11 (r = 8 only);
-- with ``--probes``: designs probing the optimizer's floors (r = 8 only).
+- with ``--probes``: a design probing the optimizer's top-width floor (r = 8 only).
 
 on the local task (8x8 digits on the canvas) and the global task (24x24 digits), for several
 seeds (a seed fixes the data placement and the initialisation, so differences are paired).
@@ -47,13 +47,9 @@ TASKS = ("global", "local")
 BASELINES = ("uniform", "wide-base", "wide-tip")
 # Issue 11's brute-force prototype of the normalized objective at the r = 8 budget.
 PROTOTYPES = {"prototype-global": (16, 16, 32, 16, 32), "prototype-local": (32, 32, 16, 8, 16)}
-# Probes of the optimizer's floors at the r = 8 budget (min width 2, top width >= Y = 10): a
-# narrow top, and a width-2 or width-4 layer inside an otherwise wide net.
-PROBES = {
-    "probe top=4": (24, 24, 24, 24, 4),
-    "probe mid=2": (28, 28, 2, 28, 28),
-    "probe mid=4": (28, 28, 4, 28, 28),
-}
+# A probe of the optimizer's top-width floor (top width >= Y = 10) at the r = 8 budget; the
+# min-width floor is probed by the grid's own designs with width-2 layers.
+PROBES = {"probe top=4": (24, 24, 24, 24, 4)}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -61,8 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--spec", default=str(SPEC), help="architecture spec (grid, M, pools, Y)")
     ap.add_argument("--r", type=int, nargs="+", default=[4, 8, 16], help="budget scales r")
     ap.add_argument("--grid-r", type=int, nargs="*", default=[8], help="r of the slack grid")
-    ap.add_argument("--slack", type=float, nargs="*", default=[0.0, 0.1, 0.25])
-    ap.add_argument("--max-ratio", nargs="*", default=["2", "none"])
+    ap.add_argument("--slack", type=float, nargs="*", default=[0.0, 0.05, 0.1, 0.25])
+    ap.add_argument("--max-ratio", nargs="*", default=["1.5", "2", "4", "none"])
     ap.add_argument(
         "--cross-r",
         type=int,
@@ -285,21 +281,24 @@ def figure(records: list[dict], path: str) -> None:
     fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         names = [*BASELINES, "local", "global", *PROTOTYPES]
-        for name in names:
+        for k, name in enumerate(names):
             pts: dict[int, list] = {}
             for x in records:
                 if x["task"] == task and x["design"] == name:
-                    pts.setdefault(x["cost"], []).append(100 * x["accuracy"])
+                    pts.setdefault(x["r"], []).append(100 * x["accuracy"])
             if not pts:
                 continue
-            xs = sorted(pts)
-            ys = [statistics.mean(pts[c]) for c in xs]
-            es = [statistics.stdev(pts[c]) if len(pts[c]) > 1 else 0 for c in xs]
+            rs = sorted(pts)
+            xs = [r * 2 ** (0.03 * (k - len(names) / 2)) for r in rs]  # spread the error bars
+            ys = [statistics.mean(pts[r]) for r in rs]
+            es = [statistics.stdev(pts[r]) if len(pts[r]) > 1 else 0 for r in rs]
             style = "s" if name in PROTOTYPES else "o"
             ax.errorbar(xs, ys, yerr=es, marker=style, capsize=3, label=name)
-        ax.set_xscale("log")
-        ax.set_xlabel("params cost (widthdesign.cost)")
-        ax.set_ylabel("test accuracy %")
+        all_r = sorted({x["r"] for x in records})
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(all_r, [str(r) for r in all_r])
+        ax.set_xlabel("budget: params cost of wide-base (4r, 4r, 2r, 2r, r), r =")
+        ax.set_ylabel("test accuracy % (mean +- std over seeds)")
         ax.set_title(f"{task} task")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -18,7 +18,8 @@ import click
 import numpy as np
 
 from . import cuts, spec
-from .errors import WidthDesignError
+from .errors import BudgetError, WidthDesignError
+from .optimize import DEFAULT_MAX_RATIO, DEFAULT_MIN_WIDTH, DEFAULT_SLACK, OBJECTIVES
 
 # Bounds reach 10^1000 and beyond; print them whole (Python caps int->str at 4300 digits).
 sys.set_int_max_str_digits(0)
@@ -537,21 +538,54 @@ def optimizer_options(fn: Callable) -> Callable:
         help="Cost model of the budget.",
     )
     @click.option(
-        "--choices", metavar="W,W,...", help="Candidate widths (default: powers of two 1..1024)."
+        "--choices",
+        metavar="W,W,...|A..B[:S]",
+        help="Candidate widths: a list, or a range A..B with step S (8..512:8); default "
+        "powers of two 1..1024, before the floors.",
     )
     @click.option(
         "--objective",
-        type=click.Choice(["sum", "maximin"]),
+        type=click.Choice(list(OBJECTIVES)),
         default="sum",
         show_default=True,
-        help="Maximize the sum or the minimum of the weighted log2 upper bounds.",
+        help="sum: the weighted mean of the favored scores; maximin: the smallest weighted "
+        "score. A score is log2(upper bound) / the best log2 bound any design within the "
+        "budget reaches for that partition alone.",
+    )
+    @click.option(
+        "--slack",
+        type=float,
+        default=DEFAULT_SLACK,
+        show_default=True,
+        help="Fraction of the best objective a design may give up to gain breadth (mean score "
+        "over every scale of the grid); 0: the exact optimum. Provisional default, see "
+        "docs/training.md.",
+    )
+    @click.option(
+        "--max-ratio",
+        "max_ratio",
+        default=str(DEFAULT_MAX_RATIO),
+        show_default=True,
+        metavar="R|none",
+        help="Largest ratio of consecutive widths, both ways (bounds alone reward zigzags); "
+        "none: unbounded. Provisional default, see docs/training.md.",
+    )
+    @click.option(
+        "--min-width",
+        "min_width",
+        type=int,
+        default=DEFAULT_MIN_WIDTH,
+        show_default=True,
+        help="Smallest width of a layer without --limit (width-1 layers train at chance); "
+        "the top layer also gets at least the number of classes.",
     )
     @click.option(
         "--limit",
         "limits",
         multiple=True,
         metavar="L:MIN:MAX",
-        help="Width limits of layer L (MIN or MAX may be empty). Repeatable.",
+        help="Width limits of layer L (MIN or MAX may be empty); replaces the floors of that "
+        "layer. Repeatable.",
     )
     @click.option(
         "--fix", "fixes", multiple=True, metavar="L:W", help="Fix layer L's width to W. Repeatable."
@@ -563,10 +597,29 @@ def optimizer_options(fn: Callable) -> Callable:
         help="Seconds per optimization; the best design found is returned (optimal: false).",
     )
     @functools.wraps(fn)
-    def wrapper(cost, choices, objective, limits, fixes, time_limit, favor, **kwargs):
-        solve: dict[str, Any] = {"cost": cost, "objective": objective, "time_limit": time_limit}
+    def wrapper(
+        cost,
+        choices,
+        objective,
+        slack,
+        max_ratio,
+        min_width,
+        limits,
+        fixes,
+        time_limit,
+        favor,
+        **kwargs,
+    ):
+        solve: dict[str, Any] = {
+            "cost": cost,
+            "objective": objective,
+            "time_limit": time_limit,
+            "slack": slack,
+            "max_ratio": max_ratio,
+            "min_width": min_width,
+        }
         if choices is not None:
-            solve["choices"] = _int_list(choices, "--choices")
+            solve["choices"] = _choices(choices)
         solve["limits"] = {
             int(layer): (_opt_int(lo, "--limit MIN"), _opt_int(hi, "--limit MAX"))
             for layer, lo, hi in _layer_specs(limits, "--limit", 3)
@@ -577,6 +630,20 @@ def optimizer_options(fn: Callable) -> Callable:
         return fn(favor=list(favor), solve=solve, **kwargs)
 
     return wrapper
+
+
+def _choices(text: str) -> list[int]:
+    """``--choices``: ``1,2,4`` or a range ``8..512:8`` (inclusive, step after the colon)."""
+    m = re.fullmatch(r"\s*(\d{1,10})\s*\.\.\s*(\d{1,10})\s*(?::\s*(\d{1,10})\s*)?", text)
+    if m is None:
+        return _int_list(text, "--choices")
+    lo, hi, step = int(m[1]), int(m[2]), int(m[3] or 1)
+    if lo < 1 or hi < lo or step < 1 or (hi - lo) // step >= 4096:
+        raise CliError(
+            f"--choices = {text!r}: expected A..B[:S] with 1 <= A <= B, S >= 1 and at most "
+            "4096 widths"
+        )
+    return list(range(lo, hi + 1, step))
 
 
 def report_options(fn: Callable) -> Callable:
@@ -609,16 +676,20 @@ def _sweep(arch, rec, favor, solve, sweep_text: str) -> list | None:
     """Recommendations over the sweep's feasible budgets (reusing ``rec`` at its budget)."""
     from . import optimize
 
-    cheapest, _ = optimize.cheapest_design(
-        arch, solve["cost"], solve.get("choices"), solve.get("limits"), solve.get("fixed")
-    )
-    budgets = [b for b in _sweep_budgets(sweep_text, rec.budget) if b >= cheapest]
+    budgets = _sweep_budgets(sweep_text, rec.budget)
     if len(budgets) < 2:
         return None
     _note(f"budget sweep over {len(budgets)} budgets")
-    return [
-        rec if b == rec.budget else optimize.recommend(arch, b, favor, **solve) for b in budgets
-    ]
+    out = []
+    for b in budgets:
+        if b == rec.budget:
+            out.append(rec)
+            continue
+        try:
+            out.append(optimize.recommend(arch, b, favor, **solve))
+        except BudgetError:  # below the cheapest design: not part of the sweep
+            continue
+    return out if len(out) >= 2 else None
 
 
 @cli.command()
@@ -721,11 +792,9 @@ class _SolveProgress:
         if time.monotonic() - self.start <= self.delay:
             return
         self.shown = True
-        best = "-" if info["best"] is None else f"{info['best']:.4f}"
-        bound = "" if info["bound"] is None else f", bound {info['bound']:.4f}"
         click.echo(
-            f"\rrecommend: {info['stage']} solve {info['iteration']}, {info['cuts']} cuts, "
-            f"best {best}{bound} ({info['seconds']:.1f} s)   ",
+            f"\rrecommend: stage {info['stage']} done, {info['round']} searches "
+            f"({info['seconds']:.1f} s)   ",
             err=True,
             nl=False,
         )
@@ -774,18 +843,24 @@ def recommend(
     fmt: str,
     force: bool,
 ) -> None:
-    """Layer widths that maximize the favored partitions' bounds under a compute budget.
+    """Layer widths a practitioner would train, from the favored interactions and a budget.
 
-    Maximizes sum_p w_p log2(upper bound_p) (or its minimum) over the candidate widths with
-    cost <= budget, exactly: OR-Tools CP-SAT with lazily generated min cuts, proved optimal
-    unless --time-limit cuts it short. Widths in SPEC are optional; when given they are
-    shown as a baseline, next to the best uniform-width design under the same budget.
+    Each favored partition gets a score: log2 of its min-cut upper bound divided by the best
+    log2 bound any design within the budget reaches for that partition alone (1 = as good as
+    it can get). recommend maximizes the weighted mean score (or the smallest, --objective
+    maximin); then, among designs within --slack of that optimum, the breadth (mean score
+    over every scale of the grid, so no scale is starved); then the sum of log2 widths (no
+    budget left unspent), the lowest cost, the smallest widths. Floors: --min-width (2), a top
+    width of at least the number of classes, consecutive widths within --max-ratio (2).
+    Exact branch and bound; "optimal (proved)" unless --time-limit cuts it short. Baselines:
+    the widest uniform width within the budget, wide-base / wide-tip (4r, 2r, r by thirds),
+    and the spec's widths when given.
 
     \b
     Example:
       widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor global
-      widthdesign recommend examples/paper_1d_n16.toml --budget 200 --favor left-right=2 \\
-          --favor even-odd --choices 1,2,3,4,5,6,7,8 --json
+      widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor local \\
+          --choices 8..512:8 --slack 0 --json
     """
     from pathlib import Path
 
@@ -822,30 +897,31 @@ def recommend(
 
 
 def recommendation_text(rec: Any) -> str:
-    """The human-readable answer of ``recommend``: widths, costs, bounds, gains."""
+    """The human-readable answer of ``recommend``: widths, costs, scores, baselines."""
     names = ["recommended"] + list(rec.baselines)
     designs = [rec.design] + list(rec.baselines.values())
     arch = rec.arch
     status = "optimal (proved)" if rec.optimal else "best found, NOT proved optimal"
     st = rec.stats
+    ratio = "none" if rec.max_ratio is None else f"{rec.max_ratio:g}"
     lines = [
         f"{arch.name or 'network'}: M={arch.channels}, Y={arch.classes}, {arch.depth} layers; "
         f"{rec.cost_model} budget {rec.budget}",
         "favor: "
         + ", ".join(f"{p} (w={w:g})" for p, w in rec.favor)
-        + f"; objective {rec.objective_kind} of w * log2(upper bound)",
-        f"{status}: {st.get('iterations')} master solves, {st.get('cuts')} cuts, "
-        f"{st.get('seconds')} s",
+        + f"; objective {rec.objective_kind} of scores; slack {rec.slack:g}, max ratio {ratio}",
+        "floors: " + (", ".join(rec.floors) or "none"),
+        f"{status}: {st.get('rounds')} searches, {st.get('cuts')} cuts, {st.get('seconds')} s",
         "",
     ]
     rows = [[f"r{i}"] + [d.widths[i] for d in designs] for i in range(arch.depth)]
     rows.append([f"cost ({rec.cost_model})"] + [d.cost for d in designs])
-    rows.append(["objective"] + [f"{d.objective:.4f}" for d in designs])
+    rows.append(["objective F"] + [_pct(d.objective) for d in designs])
+    rows.append(["breadth"] + [_pct(d.breadth) for d in designs])
     lines.append(table(rows, ["layer"] + names))
     lines.append("")
-    header = ["partition", "weight", "upper", "lower", "log2 upper"]
-    header += [f"log2 {n}" for n in names[1:]] + [f"gain vs {n}" for n in names[1:]]
-    gains = {n: rec.gains(n) for n in names[1:]}
+    header = ["partition", "weight", "upper", "lower", "best log2", "score"]
+    header += [f"score {n}" for n in names[1:]]
     prow = []
     for i, s in enumerate(rec.design.scores):
         row = [
@@ -853,15 +929,21 @@ def recommendation_text(rec: Any) -> str:
             f"{s.weight:g}",
             cuts.format_int(s.upper_bound),
             cuts.format_int(s.lower_bound),
+            f"{s.best_log2_upper:.4g}",
+            _pct(s.score),
         ]
-        row.append(f"{s.log2_upper_bound:.3f}")
-        row += [f"{d.scores[i].log2_upper_bound:.3f}" for d in designs[1:]]
-        row += [f"{gains[n][s.partition]:+.3f}" for n in names[1:]]
+        row += [_pct(d.scores[i].score) for d in designs[1:]]
         prow.append(row)
     lines.append(table(prow, header))
-    if "uniform" not in rec.baselines:
-        lines.append("(no uniform-width design fits the budget)")
+    lines.append(
+        "score = log2(upper bound) / best log2: the share of the best this interaction can get "
+        "within the budget (over 100 %: the design is outside the budget or the floors)"
+    )
     return "\n".join(lines)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,7 @@ What each figure shows:
 - :func:`plot_network`: the tensor network and its min cut (collapsed per level for large
   networks);
 - :func:`plot_partition`: the partition on the input grid, bounds in the title;
+- :func:`plot_cut_map`: where the min cut runs on the input grid (windows it takes per level);
 - :func:`plot_widths`: widths per layer of the spec, the recommended and the uniform designs;
 - :func:`plot_interaction_profile`: log2 upper bound against interaction scale per design;
 - :func:`plot_budget_sweep`: objective against budget, recommended vs uniform;
@@ -39,6 +40,7 @@ from ._common import (  # noqa: F401
     SIDE_B,
     ReportError,
 )
+from .cutmap import plot_cut_map, window_index
 from .network import network_layout, plot_network
 from .page import check_report_folder, default_partitions, write_report
 from .partition import _partition_image, plot_partition  # noqa: F401
@@ -50,6 +52,8 @@ __all__ = [
     "ReportError",
     "plot_network",
     "plot_partition",
+    "plot_cut_map",
+    "window_index",
     "plot_widths",
     "plot_interaction_profile",
     "plot_budget_sweep",

@@ -195,3 +195,63 @@ def _as_designs(arch_or_designs: Any) -> dict[str, Architecture]:
         label = a.name or f"design {i}"
         out[label if label not in out else f"{label} ({i})"] = a
     return out
+
+
+# -- one y-scale convention for every figure -------------------------------------------------
+
+#: Values spanning at least this factor get a log2 axis; below it, a linear axis from 0.
+LOG_SPAN = 16
+
+
+def _y_scale(ax: Axes, values: list[float], label: str, headroom: float = 1.15) -> bool:
+    """The y-axis convention shared by the widths, interaction and sweep figures: linear from
+    0 (it does not exaggerate differences) unless the positive values span a factor of
+    :data:`LOG_SPAN` or more (widths 2 next to 256; 4 bits next to 6144), then a log2 axis
+    with plain-number ticks and "(log scale)" in the label. Returns True for a log axis."""
+    positive = [v for v in values if v > 0]
+    if positive and max(positive) / min(positive) >= LOG_SPAN:
+        from matplotlib.ticker import FuncFormatter, LogLocator
+
+        low, top = min(positive), max(positive)
+        ax.set_yscale("log", base=2)
+        base = 4 if top / low > 2**10 else 2  # at most ~8 major ticks
+        ax.yaxis.set_major_locator(LogLocator(base=base))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_locator(LogLocator(base=base, subs=()))
+        ax.set_ylim(low / 1.6, top * headroom**2)
+        ax.set_ylabel(f"{label} (log scale)")
+        return True
+    ax.set_ylim(0, max(positive or [1.0]) * headroom)
+    ax.set_ylabel(label)
+    return False
+
+
+def _baselines_note(rec: Any) -> str:
+    """What the baselines of a recommendation are and which candidate widths were searched."""
+    parts = []
+    baselines = getattr(rec, "baselines", None) or {}
+    if "uniform" in baselines:
+        parts.append("uniform = the best equal-width design within the budget")
+    if "spec" in baselines:
+        parts.append("spec = the spec's own widths")
+    stats = getattr(rec, "stats", None) or {}
+    cands = getattr(rec, "candidates", None) or stats.get("candidates") or stats.get("choices")
+    if cands:
+        parts.append(f"candidate widths {_cands_text(cands)}")
+    return "; ".join(parts)
+
+
+def _cands_text(cands: Any) -> str:
+    """``{1, 2, 4, ...}`` for one list shared by every layer, per-layer lists otherwise."""
+    lists = [list(c) for c in cands] if all(hasattr(c, "__iter__") for c in cands) else [cands]
+    if all(lst == lists[0] for lst in lists):
+        return "{" + ", ".join(map(str, lists[0])) + "}"
+    return "per layer " + " | ".join("{" + ", ".join(map(str, c)) + "}" for c in lists)
+
+
+def _title(*lines: str, width: int = 78) -> str:
+    """Title lines, each wrapped at ``width`` characters so long spec names never run off a
+    7-inch figure (mathtext has no spaces inside, so it is never split)."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width, break_long_words=False) for line in lines if line)

@@ -22,6 +22,7 @@ from ._common import (
     _level_tex,
     _new_axes,
     _rc,
+    _title,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imports
@@ -299,8 +300,10 @@ def plot_network(
         _label_network(ax, arch, fr)
         b = bounds_result
         ax.set_title(
-            f"{arch.name or 'network'} — {b.partition.label}: {_bounds_text(b)}\n"
-            f"min cut = {cut.formula(arch.depth, tex=True)}  (log2 = {b.log2_upper_bound:.4g})",
+            _title(
+                f"{arch.name or 'network'} — {b.partition.label}: {_bounds_text(b)}",
+                f"min cut = {cut.formula(arch.depth, tex=True)}  (log2 = {b.log2_upper_bound:.4g})",
+            ),
             loc="left",
         )
         _network_legend(fig, ax)
@@ -308,10 +311,11 @@ def plot_network(
 
 
 def _plot_network_collapsed(bounds_result: cuts.Bounds, arch: Architecture, ax) -> Figure:
-    """One row per level (inputs at the bottom): how many items the cut takes, of which size.
+    """One bar per level (inputs at the bottom): the bits of the upper bound the cut takes there.
 
     Each bar is that level's share of log2 of the upper bound (count x log2 dimension), so the
-    bars add up to the bound; the annotation gives the count out of the level's total.
+    bars add up to the bound; the level's label says how many items the cut takes out of the
+    level's total. The x-axis ends just past the longest bar.
     """
     with _rc():
         fig, ax = _new_axes(ax)
@@ -328,25 +332,24 @@ def _plot_network_collapsed(bounds_result: cuts.Bounds, arch: Architecture, ax) 
         colors = [CUT if c else EDGE for c in counts]
         ax.barh(y, bits, height=0.6, color=colors, edgecolor=INK, linewidth=0.5, gid="cut-levels")
         top = max(bits) if max(bits) > 0 else 1.0
-        for level, (c, d, tot, bit) in enumerate(zip(counts, dims, totals, bits)):
-            what = ("input bond" if level == 0 else "window") + ("" if tot == 1 else "s")
-            if c:
-                text = f"{c} of {tot} {what} × {tex[level]} = {d}  (+{bit:.4g} bits)"
-            else:
-                text = f"none of {tot} {what}"
-            ax.text(bit + 0.02 * top, level, text, va="center", fontsize=8, color=INK)
-        labels = [f"input bonds\n{tex[0]} = {dims[0]}"] + [
-            f"layer {level} deltas\n{tex[level + 1]} = {dims[level + 1]}" for level in range(depth)
-        ]
+        for level, bit in enumerate(bits):
+            if bit:
+                ax.text(bit + 0.01 * top, level, f"{bit:.6g}", va="center", fontsize=8, color=INK)
+        labels = []
+        for level, (c, d, tot) in enumerate(zip(counts, dims, totals)):
+            what = "input bonds" if level == 0 else f"layer {level - 1} windows"
+            labels.append(f"{what}, {tex[level]} = {d}\ncut takes {c or 'none'} of {tot}")
         ax.set_yticks(y, labels)
-        ax.set_xlim(0, top * 1.9)
+        ax.set_xlim(0, top * 1.12)  # room for the value labels only
         ax.set_ylim(-0.6, depth + 0.6)
         ax.set_xlabel("bits of the upper bound taken at this level  (count × log2 width)")
         b = bounds_result
         ax.set_title(
-            f"{arch.name or 'network'} — {b.partition.label}: {_bounds_text(b)}\n"
-            f"min cut = {cut.formula(depth, tex=True)}  (log2 = {b.log2_upper_bound:.4g}); "
-            f"{arch.num_inputs} inputs, shown per level",
+            _title(
+                f"{arch.name or 'network'} — {b.partition.label}: {_bounds_text(b)}",
+                f"min cut = {cut.formula(depth, tex=True)}  (log2 = {b.log2_upper_bound:.6g}); "
+                f"bits per level ({arch.num_inputs} inputs)",
+            ),
             loc="left",
         )
         ax.grid(axis="x", color="#e5e5e5", lw=0.6)

@@ -15,6 +15,7 @@ from ..spec import Architecture, atomic_write_bytes, cost
 from ._common import (
     DPI,
     FORMATS,
+    MAX_DRAWN_INPUTS,
     ReportError,
     _as_designs,
     _cost_model,
@@ -22,6 +23,7 @@ from ._common import (
     _favor_text,
     _fmt,
 )
+from .profile import interaction_scales
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imports
     from matplotlib.figure import Figure
@@ -108,33 +110,7 @@ def write_report(
     results = {label: [cuts.bounds(a, p) for p in parts] for label, a in designs.items()}
     primary_label = "recommended" if recommendation is not None else "spec"
 
-    figures: list[tuple[str, str, Any]] = []  # (file name, caption, figure)
-    for i, b in enumerate(results[primary_label]):
-        slug = f"{i + 1:02d}-{_slug(b.partition.label)}"
-        figures.append(
-            (
-                f"network-{slug}.{fmt}",
-                f"Tensor network ({primary_label} widths {list(primary.widths)}) with the min "
-                f"cut for {b.partition.label}",
-                figs.plot_network(b, primary),
-            )
-        )
-        figures.append(
-            (
-                f"partition-{slug}.{fmt}",
-                f"Partition {b.partition.label} on the input grid",
-                figs.plot_partition(b, primary),
-            )
-        )
-    profile_input = recommendation if recommendation is not None else {"spec": arch}
-    figures.append(
-        (f"interaction.{fmt}", "Interaction profile", figs.plot_interaction_profile(profile_input))
-    )
-    if recommendation is not None:
-        figures.append((f"widths.{fmt}", "Width profile", figs.plot_widths(recommendation)))
-    if sweep:
-        figures.append((f"sweep.{fmt}", "Budget sweep", figs.plot_budget_sweep(sweep)))
-
+    figures = _figures(figs, arch, primary, primary_label, results, recommendation, sweep, fmt)
     blobs: list[tuple[str, bytes]] = []
     html_figs = []
     for name, caption, fig in figures:
@@ -153,6 +129,49 @@ def write_report(
         atomic_write_bytes(path, data)
         written.append(path)
     return written
+
+
+def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> list[tuple]:
+    """``(file name, caption, figure)`` of every figure of a report, in page order."""
+    out: list[tuple[str, str, Any]] = []
+    widths = f"{primary_label} widths {list(primary.widths)}"
+    collapsed = primary.num_inputs > MAX_DRAWN_INPUTS
+    for i, b in enumerate(results[primary_label]):
+        slug = f"{i + 1:02d}-{_slug(b.partition.label)}"
+        label = b.partition.label
+        if collapsed:
+            caption = (
+                f"Min cut for {label}, per level ({widths}): the bits of the upper bound each "
+                f"level of the network contributes, and how many of its bonds or windows the cut "
+                f"takes ({primary.num_inputs} inputs: too many to draw node by node; the cut "
+                f"map below shows where they are)"
+            )
+        else:
+            caption = f"Tensor network ({widths}) with the min cut for {label}"
+        out.append((f"network-{slug}.{fmt}", caption, figs.plot_network(b, primary)))
+        if collapsed:
+            caption = (
+                f"Cut map for {label} ({widths}): the partition on the input grid with the "
+                f"pooling windows the min cut takes outlined at their level"
+            )
+            out.append((f"cutmap-{slug}.{fmt}", caption, figs.plot_cut_map(b, primary)))
+        else:
+            caption = f"Partition {label} on the input grid"
+            out.append((f"partition-{slug}.{fmt}", caption, figs.plot_partition(b, primary)))
+    profile_input = rec if rec is not None else {"spec": arch}
+    family = interaction_scales(arch)[0][1].split(":")[0] if interaction_scales(arch) else "-"
+    caption = (
+        f"Interaction profile: bits of the upper bound (log2) for the {family}:k partitions, "
+        "from short range (small k) to long range"
+    )
+    out.append((f"interaction.{fmt}", caption, figs.plot_interaction_profile(profile_input)))
+    if rec is not None:
+        caption = "Width profile: widths per layer of the recommended design and its baselines"
+        out.append((f"widths.{fmt}", caption, figs.plot_widths(rec)))
+    if sweep:
+        caption = "Budget sweep: objective of the recommended and uniform designs per budget"
+        out.append((f"sweep.{fmt}", caption, figs.plot_budget_sweep(sweep)))
+    return out
 
 
 # -- tables, Markdown and HTML --------------------------------------------------------------

@@ -59,8 +59,9 @@ def plot_partition(
             gid="partition",
         )
         rows, cols = image.shape
+        window_handles: list = []
         if arch.tree is None and arch.order is None:
-            _window_lines(ax, arch, index)
+            window_handles = _window_lines(ax, arch, index)
         cut_inputs = [u[1] for u, _, _ in bounds_result.cut.bonds]
         if cut_inputs and len(cut_inputs) <= 4096:
             where = np.argwhere(np.isin(index, cut_inputs))
@@ -114,7 +115,8 @@ def plot_partition(
             handles.append(
                 Line2D([], [], ls="", marker="x", color=CUT, label="input bond in the cut")
             )
-        _legend_below(fig, ax, handles, ncol=len(handles))
+        handles += window_handles
+        _legend_below(fig, ax, handles, ncol=min(len(handles), 3))
     return fig
 
 
@@ -146,26 +148,43 @@ def _partition_image(mask: np.ndarray, grid: tuple[int, ...]):
     return np.hstack(images), np.hstack(indices), captions
 
 
-def _window_lines(ax: Axes, arch: Architecture, index: np.ndarray) -> None:
+def _window_lines(ax: Axes, arch: Architecture, index: np.ndarray) -> list:
     """White lines at pooling-window boundaries, thicker for coarser levels; only levels with
-    at most 8 windows per axis (finer ones would turn the image into a mesh)."""
+    at most 8 windows per axis (finer ones would turn the image into a mesh). Returns one
+    legend handle per level drawn, naming the layer and its window size."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patheffects import withStroke
+
     grid = arch.shape
     cols = index.shape[1]
     spans = [1] * len(grid)
-    drawn = 0
-    for pool in arch.pools[:-1]:
+    handles = []
+    for level, pool in enumerate(arch.pools[:-1]):
         spans = [s * p for s, p in zip(spans, pool)]
         if any(g // s > 8 for g, s in zip(grid[-2:], spans[-2:])):
             continue
-        lw = 1.2 + 0.8 * drawn
-        drawn += 1
+        lw = 1.2 + 0.8 * len(handles)
         w = spans[-1]
         period = grid[-1] + 1  # N-D slices sit side by side with a one-pixel gap
+        gid = f"windows-{level}"
         for x in range(1, cols):
             local = x % period
             if 0 < local < grid[-1] and local % w == 0:
-                ax.axvline(x - 0.5, color="white", lw=lw)
+                ax.axvline(x - 0.5, color="white", lw=lw, gid=gid)
         if len(grid) >= 2:
             h = spans[-2]
             for y in range(h, grid[-2], h):
-                ax.axhline(y - 0.5, color="white", lw=lw)
+                ax.axhline(y - 0.5, color="white", lw=lw, gid=gid)
+        size = "x".join(map(str, spans))
+        # white on a white legend needs a dark rim to be seen
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="white",
+                lw=lw,
+                path_effects=[withStroke(linewidth=lw + 1.2, foreground=INK)],
+                label=f"pooling windows of layer {level} ({size} inputs)",
+            )
+        )
+    return handles

@@ -16,6 +16,7 @@ from ._common import (
     _design_color,
     _new_axes,
     _rc,
+    _y_scale,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imports
@@ -46,14 +47,24 @@ def interaction_profile(arch: Architecture) -> tuple[list[int], np.ndarray, list
     return ks, bounds_many(arch, masks).log2_upper, specs
 
 
+def _same_as(values: np.ndarray, earlier: dict[str, np.ndarray]) -> str | None:
+    """The first earlier design with the same profile (within float noise), if any."""
+    for label, other in earlier.items():
+        if other.shape == values.shape and np.allclose(other, values, rtol=1e-9, atol=1e-9):
+            return label
+    return None
+
+
 def plot_interaction_profile(arch_or_designs: Any, ax: Axes | None = None) -> Figure:
-    """log2 upper bound against interaction scale k for each design.
+    """Bits of the upper bound (its log2) against interaction scale k for each design.
 
     ``checkerboard:k`` on 2-D (and N-D) grids, ``blocks:k`` on 1-D, k = 1, 2, 4, ... up to
     half the grid side. Small k is short-range interaction (governed by early widths), large
     k long-range (governed by deep widths). ``arch_or_designs``: an Architecture, a mapping
     label -> Architecture, a sequence of them, or a Recommendation (its spec, recommended and
-    uniform designs). One ``Line2D`` per design, labelled with its name and widths.
+    uniform designs). One ``Line2D`` per design, labelled with its name and widths; a design
+    whose curve coincides with an earlier one is drawn with larger hollow markers (so both
+    stay visible) and its label says ``= <earlier>``.
     """
     designs = _as_designs(arch_or_designs)
     with _rc():
@@ -61,36 +72,31 @@ def plot_interaction_profile(arch_or_designs: Any, ax: Axes | None = None) -> Fi
         family = ""
         all_values: list[float] = []
         ks: list[int] = []
+        drawn: dict[str, np.ndarray] = {}
         for i, (label, arch) in enumerate(designs.items()):
             ks, values, specs = interaction_profile(arch)
             family = specs[0].split(":")[0] if specs else family
             all_values.extend(values.tolist())
+            same = _same_as(values, drawn)
+            color = _design_color(label, i)
             ax.plot(
                 ks,
                 values,
-                color=_design_color(label, i),
+                color=color,
                 ls=_LINESTYLE.get(label, "-"),
                 marker=_MARKER.get(label, "o"),
-                ms=5,
+                ms=5 if same is None else 9 + 2 * len(drawn),
+                mfc=color if same is None else "none",
+                mew=1.0 if same is None else 1.6,
                 lw=1.8,
-                label=f"{label} {list(arch.widths)}",
+                label=f"{label} {list(arch.widths)}" + ("" if same is None else f"  (= {same})"),
             )
+            drawn[label] = values
         if ks:
             ax.set_xscale("log", base=2)
             ax.set_xticks(ks, [str(k) for k in ks])
             ax.minorticks_off()
-        positive = [v for v in all_values if v > 0]
-        if positive and max(positive) / min(positive) > 30:
-            # log2 bounds span orders of magnitude on big grids (6144 vs 4 on 64x64)
-            from matplotlib.ticker import FuncFormatter, LogLocator
-
-            ax.set_yscale("log", base=2)
-            ax.yaxis.set_major_locator(LogLocator(base=4))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.set_ylabel("log2 upper bound (log scale)")
-        else:
-            ax.set_ylim(bottom=0)  # a linear axis from 0 does not exaggerate differences
-            ax.set_ylabel("log2 upper bound on the separation rank")
+        _y_scale(ax, all_values, "upper bound, bits (log2 of the rank)")
         ax.set_xlabel(f"interaction scale k ({family}:k)   short range → long range")
         ax.grid(color="#e5e5e5", lw=0.6)
         ax.set_axisbelow(True)

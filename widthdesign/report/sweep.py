@@ -13,12 +13,14 @@ from ._common import (
     DESIGN_COLORS,
     INK,
     ReportError,
+    _baselines_note,
     _cost_model,
     _design_color,
     _fmt,
     _new_axes,
     _rc,
     _rec_title,
+    _y_scale,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imports
@@ -74,10 +76,18 @@ def plot_budget_sweep(recommendations: Sequence[Any], ax: Axes | None = None) ->
         ax.set_xticks(ticks, [_fmt(int(b)) for b in ticks])
         ax.set_xlabel(f"budget ({_cost_model(recs[0])})")
         kind = getattr(recs[0], "objective_kind", "sum")
-        ax.set_ylabel(f"objective ({kind} of weighted log2 upper bounds)")
+        values = [v for ys in series.values() for v in ys]
+        values += [float(spec.objective)] if spec is not None else []
+        _y_scale(ax, values, f"objective ({kind} of weighted log2 upper bounds)")
         ax.grid(color="#e5e5e5", lw=0.6)
         ax.set_axisbelow(True)
-        ax.legend(frameon=False, loc="best")
+        handles, labels = ax.get_legend_handles_labels()
+        note = _baselines_note(recs[0])
+        if note:  # which baselines (and candidates) the curves compare, as a last line
+            from matplotlib.lines import Line2D
+
+            handles, labels = [*handles, Line2D([], [], ls="")], [*labels, note]
+        ax.legend(handles, labels, frameon=False, loc="best")
         title = _rec_title(recs[0], "objective vs budget")
         ax.set_title(re.sub(r"budget [^,\n]*(, )?", "", title).rstrip(", \n"), loc="left")
     return fig

@@ -9,6 +9,7 @@ import numpy as np
 from ._common import (
     _HATCH,
     INK,
+    _baselines_note,
     _cost_model,
     _design_color,
     _designs,
@@ -17,6 +18,7 @@ from ._common import (
     _new_axes,
     _rc,
     _rec_title,
+    _y_scale,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imports
@@ -55,19 +57,9 @@ def plot_widths(recommendation: Any, ax: Axes | None = None) -> Figure:
             )
             ax.bar_label(bars, labels=[str(w) for w in widths], fontsize=7, padding=1)
         ax.set_xticks(x, [f"layer {i}" for i in range(depth)])
-        low = min(min(int(w) for w in d.widths) for d in designs.values())
-        if top / max(low, 1) >= 16:
-            # widths of 2 next to 256 (a typical global-favoring design) need a log axis
-            from matplotlib.ticker import FuncFormatter, LogLocator
-
-            ax.set_yscale("log", base=2)
-            ax.yaxis.set_major_locator(LogLocator(base=2))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.set_ylim(0.7 if low <= 1 else low / 1.6, top * 2.2)
-            ax.set_ylabel("width (channels, log scale)")
-        else:
-            ax.set_ylim(0, top * 1.25)
-            ax.set_ylabel("width (channels)")
+        values = [float(w) for d in designs.values() for w in d.widths]
+        # headroom for the value labels on the bars
+        _y_scale(ax, values, "width (channels)", headroom=1.25)
         ax.grid(axis="y", color="#e5e5e5", lw=0.6)
         ax.set_axisbelow(True)
         handles, labels = ax.get_legend_handles_labels()
@@ -76,6 +68,12 @@ def plot_widths(recommendation: Any, ax: Axes | None = None) -> Figure:
             for label, d in designs.items()
         }
         # below the axes: inside, it would sit on the tallest bars' value labels
-        _legend_below(fig, ax, handles, ncol=1, labels=[text[lb] for lb in labels])
+        labels = [text[lb] for lb in labels]
+        note = _baselines_note(recommendation)
+        if note:  # say what the baselines are, as the last legend line
+            from matplotlib.lines import Line2D
+
+            handles, labels = [*handles, Line2D([], [], ls="")], [*labels, note]
+        _legend_below(fig, ax, handles, ncol=1, labels=labels)
         ax.set_title(_rec_title(recommendation, "layer widths"), loc="left")
     return fig

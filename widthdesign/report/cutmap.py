@@ -34,10 +34,9 @@ from ._common import (
     _level_tex,
     _new_axes,
     _rc,
-    _ticks,
     _title,
 )
-from .partition import _partition_image
+from .partition import _grid_axes, _partition_image
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imports
     from matplotlib.axes import Axes
@@ -168,59 +167,16 @@ def plot_cut_map(bounds_result: cuts.Bounds, arch: Architecture, ax: Axes | None
             gid="cutmap",
         )
         cell_px = _pixels_per_cell(fig, ax, image.shape, one_d)
-        dims = arch.bond_dims()
-        tex = _level_tex(arch.depth)
-        windows = window_index(arch)
-        by_level: dict[int, list[int]] = {}
-        for node, _ in cut.deltas:
-            by_level.setdefault(node[1], []).append(node[2])
         handles: list = [
             Patch(facecolor=TINT_A, edgecolor=INK, label=f"side A ({int(mask.sum())} inputs)"),
             Patch(facecolor=TINT_B, edgecolor=INK, label=f"side B ({int((~mask).sum())} inputs)"),
         ]
-        for level in sorted(by_level):
-            win = windows[level]
-            gap = index < 0
-            labels = np.where(gap, -2, win[np.where(gap, 0, index)])
-            keep = ~gap & np.isin(labels, by_level[level])
-            n_windows = int(win.max()) + 1
-            win_cells = arch.num_inputs // n_windows
-            union = _level_outline(ax, level, labels, keep, cell_px, win_cells)
-            line = ax.findobj(lambda a, lv=level: a.get_gid() == f"cut-windows-{lv}")[0]
-            label = (
-                f"layer {level} windows cut: {len(by_level[level])} of {n_windows}"
-                f" ({win_cells} inputs each), {tex[level + 1]} = {dims[level + 1]} each"
-                + ("; outline of their union" if union else "")
-            )
-            handles.append(
-                Line2D([], [], color=line.get_colors()[0], lw=line.get_linewidths()[0], label=label)
-            )
-        cut_inputs = [u[1] for u, _, _ in cut.bonds]
-        if cut_inputs:
-            where = np.argwhere(np.isin(index, cut_inputs))
-            ax.scatter(
-                where[:, 1],
-                where[:, 0],
-                marker="x",
-                c=CUT,
-                s=float(np.clip(0.5 * cell_px, 1.0, 40.0)),
-                linewidths=float(np.clip(0.08 * cell_px, 0.5, 1.5)),
-                zorder=12,
-                gid="cut-inputs",
-            )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    ls="",
-                    marker="x",
-                    color=CUT,
-                    label=f"input bond cut: {len(cut_inputs)} inputs, {tex[0]} = {dims[0]} each",
-                )
-            )
+        handles += _draw_cut_windows(ax, arch, cut, index, cell_px)
+        handles += _draw_cut_inputs(ax, arch, cut, index, cell_px)
+        cut_inputs = cut.bonds
         if not cut.deltas and not cut_inputs:
             handles.append(Line2D([], [], ls="", label="the cut takes nothing (bound 1)"))
-        _axes_style(ax, grid, image.shape, captions, one_d)
+        _axes_style(ax, grid, image.shape, captions)
         ax.set_title(
             _title(
                 f"{arch.name or 'network'} — where the min cut runs for {b.partition.label}",
@@ -234,28 +190,63 @@ def plot_cut_map(bounds_result: cuts.Bounds, arch: Architecture, ax: Axes | None
     return fig
 
 
-def _axes_style(ax: Axes, grid, shape, captions, one_d: bool) -> None:
-    """Ticks, axis names and slice captions of a grid image."""
-    rows, cols = shape
-    for x0, text in captions:
-        ax.text(x0, -0.7, text, ha="left", va="bottom", fontsize=8, color=INK)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    if one_d:
-        ax.set_yticks([])
-        ax.set_xlabel("input index")
-    else:
-        ax.set_xlabel(f"axis {len(grid) - 1}")
-        ax.set_ylabel(f"axis {len(grid) - 2}")
-        ax.set_yticks(_ticks(grid[-2]))
-    ticks = _ticks(cols if one_d else grid[-1])
-    if one_d or len(grid) == 2:
-        ax.set_xticks(ticks)
-    else:
-        starts = range(0, cols, grid[-1] + 1)
-        ax.set_xticks(
-            [o + t for o in starts for t in ticks], [str(t) for _ in starts for t in ticks]
+def _draw_cut_windows(ax: Axes, arch: Architecture, cut: cuts.Cut, index, cell_px: float) -> list:
+    """Outline the windows the cut takes, level by level; one legend handle per level."""
+    from matplotlib.lines import Line2D
+
+    dims = arch.bond_dims()
+    tex = _level_tex(arch.depth)
+    windows = window_index(arch)
+    by_level: dict[int, list[int]] = {}
+    for node, _ in cut.deltas:
+        by_level.setdefault(node[1], []).append(node[2])
+    gap = index < 0
+    handles = []
+    for level in sorted(by_level):
+        win = windows[level]
+        labels = np.where(gap, -2, win[np.where(gap, 0, index)])
+        keep = ~gap & np.isin(labels, by_level[level])
+        n_windows = int(win.max()) + 1
+        win_cells = arch.num_inputs // n_windows
+        union = _level_outline(ax, level, labels, keep, cell_px, win_cells)
+        line = ax.findobj(lambda a, lv=level: a.get_gid() == f"cut-windows-{lv}")[0]
+        label = (
+            f"layer {level} windows cut: {len(by_level[level])} of {n_windows}"
+            f" ({win_cells} inputs each), {tex[level + 1]} = {dims[level + 1]} each"
+            + ("; outline of their union" if union else "")
         )
-    # outlines on the border must not be clipped by the axes
+        color, lw = line.get_colors()[0], line.get_linewidths()[0]
+        handles.append(Line2D([], [], color=color, lw=lw, label=label))
+    return handles
+
+
+def _draw_cut_inputs(ax: Axes, arch: Architecture, cut: cuts.Cut, index, cell_px: float) -> list:
+    """Cross the inputs whose input bond the cut takes; a legend handle when there are any."""
+    from matplotlib.lines import Line2D
+
+    cut_inputs = [u[1] for u, _, _ in cut.bonds]
+    if not cut_inputs:
+        return []
+    where = np.argwhere(np.isin(index, cut_inputs))
+    ax.scatter(
+        where[:, 1],
+        where[:, 0],
+        marker="x",
+        c=CUT,
+        s=float(np.clip(0.5 * cell_px, 1.0, 40.0)),
+        linewidths=float(np.clip(0.08 * cell_px, 0.5, 1.5)),
+        zorder=12,
+        gid="cut-inputs",
+    )
+    m = f"{_level_tex(arch.depth)[0]} = {arch.channels}"
+    label = f"input bond cut: {len(cut_inputs)} inputs, {m} each"
+    return [Line2D([], [], ls="", marker="x", color=CUT, label=label)]
+
+
+def _axes_style(ax: Axes, grid, shape, captions) -> None:
+    """The grid axes of the partition figure, with a margin so border outlines are not
+    clipped by the axes."""
+    _grid_axes(ax, grid, shape, captions)
+    rows, cols = shape
     ax.set_xlim(-0.5 - 0.01 * cols, cols - 0.5 + 0.01 * cols)
     ax.set_ylim(rows - 0.5 + 0.01 * max(rows, 4), -0.5 - 0.01 * max(rows, 4))

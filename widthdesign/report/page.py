@@ -177,17 +177,27 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
 # -- tables, Markdown and HTML --------------------------------------------------------------
 
 
-def _tables(
-    arch, parts, designs, results, rec, sweep
-) -> list[tuple[str, list[str], list[list[str]]]]:
+Table = tuple[str, list[str], list[list[str]]]
+
+
+def _tables(arch, parts, designs, results, rec, sweep) -> list[Table]:
     """``(title, header, rows)`` tables shared by ``summary.md`` and ``index.html``."""
-    tables = []
-    labels = list(designs)
-    depth = arch.depth
+    tables = [_bounds_rows(arch, parts, designs, results), _widths_rows(arch, designs)]
+    if rec is not None:
+        tables.append(_objective_rows(rec))
+        gains = _gains_rows(rec, parts, designs, results)
+        if gains[2]:
+            tables.append(gains)
+    if sweep:
+        tables.append(_sweep_rows(sweep))
+    return tables
+
+
+def _bounds_rows(arch, parts, designs, results) -> Table:
     header = ["partition", "design", "upper bound", "lower bound", "exact", "log2 upper", "min cut"]
     rows = []
     for j in range(len(parts)):
-        for label in labels:
+        for label in designs:
             b = results[label][j]
             rows.append(
                 [
@@ -197,71 +207,63 @@ def _tables(
                     _fmt(b.lower_bound),
                     "yes" if b.exact else "no",
                     f"{b.log2_upper_bound:.4g}",
-                    b.cut.formula(depth, sep=" · "),
+                    b.cut.formula(arch.depth, sep=" · "),
                 ]
             )
-    tables.append(("Bounds per partition", header, rows))
+    return ("Bounds per partition", header, rows)
 
-    widths_header = ["design"] + [f"r{i}" for i in range(depth)] + ["params", "macs"]
-    widths_rows = []
+
+def _widths_rows(arch, designs) -> Table:
+    header = ["design"] + [f"r{i}" for i in range(arch.depth)] + ["params", "macs"]
+    rows = []
     for label, a in designs.items():
         w = a.require_widths()
-        widths_rows.append([label, *map(str, w), _fmt(cost(a, "params")), _fmt(cost(a, "macs"))])
-    tables.append(("Widths and costs", widths_header, widths_rows))
+        rows.append([label, *map(str, w), _fmt(cost(a, "params")), _fmt(cost(a, "macs"))])
+    return ("Widths and costs", header, rows)
 
-    if rec is not None:
-        ds = _designs(rec)
-        model = _cost_model(rec)
-        rows = []
-        for label, d in ds.items():
-            rows.append([label, _fmt(int(d.cost)), f"{float(d.objective):.4g}"])
-        tables.append(
-            (
-                f"Objective ({getattr(rec, 'objective_kind', 'sum')}) under budget "
-                f"{model} ≤ {_fmt(int(rec.budget))}"
-                + (f", favor {_favor_text(rec.favor)}" if getattr(rec, "favor", None) else ""),
-                ["design", model, "objective"],
-                rows,
-            )
+
+def _objective_rows(rec) -> Table:
+    model = _cost_model(rec)
+    rows = [
+        [label, _fmt(int(d.cost)), f"{float(d.objective):.4g}"]
+        for label, d in _designs(rec).items()
+    ]
+    title = (
+        f"Objective ({getattr(rec, 'objective_kind', 'sum')}) under budget "
+        f"{model} ≤ {_fmt(int(rec.budget))}"
+        + (f", favor {_favor_text(rec.favor)}" if getattr(rec, "favor", None) else "")
+    )
+    return (title, ["design", model, "objective"], rows)
+
+
+def _gains_rows(rec, parts, designs, results) -> Table:
+    ds = _designs(rec)
+    rows = []
+    for other in [x for x in designs if x != "recommended"]:
+        for j in range(len(parts)):
+            new = results["recommended"][j].log2_upper_bound
+            old = results[other][j].log2_upper_bound
+            rows.append([_part_label(results, j), other, f"{new - old:+.4g}"])
+        diff = float(rec.design.objective) - float(ds[other].objective)
+        rows.append(["objective", other, f"{diff:+.4g}"])
+    return ("Gains of the recommended design (log2 bits)", ["quantity", "vs", "gain"], rows)
+
+
+def _sweep_rows(sweep) -> Table:
+    rows = []
+    for r in sorted(sweep, key=lambda r: r.budget):
+        uni = (r.baselines or {}).get("uniform")
+        rows.append(
+            [
+                _fmt(int(r.budget)),
+                str(list(r.design.widths)),
+                f"{float(r.design.objective):.4g}",
+                "-" if uni is None else str(list(uni.widths)),
+                "-" if uni is None else f"{float(uni.objective):.4g}",
+            ]
         )
-        gains = []
-        for other in [x for x in labels if x != "recommended"]:
-            for j in range(len(parts)):
-                new = results["recommended"][j].log2_upper_bound
-                old = results[other][j].log2_upper_bound
-                gains.append([_part_label(results, j), other, f"{new - old:+.4g}"])
-            gains.append(
-                [
-                    "objective",
-                    other,
-                    f"{float(rec.design.objective) - float(ds[other].objective):+.4g}",
-                ]
-            )
-        if gains:
-            tables.append(
-                ("Gains of the recommended design (log2 bits)", ["quantity", "vs", "gain"], gains)
-            )
-    if sweep:
-        rows = []
-        for r in sorted(sweep, key=lambda r: r.budget):
-            uni = (r.baselines or {}).get("uniform")
-            rows.append(
-                [
-                    _fmt(int(r.budget)),
-                    str(list(r.design.widths)),
-                    f"{float(r.design.objective):.4g}",
-                    "-" if uni is None else str(list(uni.widths)),
-                    "-" if uni is None else f"{float(uni.objective):.4g}",
-                ]
-            )
-        tables.append(
-            (
-                "Budget sweep",
-                ["budget", "recommended", "its objective", "uniform", "its objective"],
-                rows,
-            )
-        )
-    return tables
+    header = ["budget", "recommended", "its objective", "uniform", "its objective"]
+    return ("Budget sweep", header, rows)
 
 
 def _part_label(results: dict, j: int) -> str:

@@ -75,29 +75,9 @@ def plot_partition(
                 zorder=3,
                 gid="cut-inputs",
             )
-        for x0, text in captions:
-            ax.text(x0, -0.7, text, ha="left", va="bottom", fontsize=8, color=INK)
+        _grid_axes(ax, grid, image.shape, captions)
         if one_d:
-            ax.set_yticks([])
-            ax.set_xlabel("input index")
-            for spine in ("left", "top", "right"):
-                ax.spines[spine].set_visible(False)
-        else:
-            ax.set_xlabel(f"axis {len(grid) - 1}")
-            ax.set_ylabel(f"axis {len(grid) - 2}")
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-        ticks = _ticks(cols if one_d else grid[-1])
-        if one_d or len(grid) == 2:
-            ax.set_xticks(ticks)
-        else:
-            # slices sit side by side: tick each with its own coordinates
-            starts = range(0, cols, grid[-1] + 1)
-            ax.set_xticks(
-                [o + t for o in starts for t in ticks], [str(t) for _ in starts for t in ticks]
-            )
-        if not one_d:
-            ax.set_yticks(_ticks(grid[-2]))
+            ax.spines["bottom"].set_visible(True)  # the strip sits on its index axis
         title = (
             f"{arch.name or 'network'} — partition {part.label}\n{_bounds_text(bounds_result)}"
             f"  (log2 = {bounds_result.log2_upper_bound:.4g})"
@@ -118,6 +98,33 @@ def plot_partition(
         handles += window_handles
         _legend_below(fig, ax, handles, ncol=min(len(handles), 3))
     return fig
+
+
+def _grid_axes(ax: Axes, grid: tuple[int, ...], shape, captions) -> None:
+    """Ticks, axis names, N-D slice captions and no frame, for an image of the input grid
+    made by :func:`_partition_image` (shared by the partition figure and the cut map)."""
+    one_d = len(grid) == 1
+    cols = shape[1]
+    for x0, text in captions:
+        ax.text(x0, -0.7, text, ha="left", va="bottom", fontsize=8, color=INK)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if one_d:
+        ax.set_yticks([])
+        ax.set_xlabel("input index")
+    else:
+        ax.set_xlabel(f"axis {len(grid) - 1}")
+        ax.set_ylabel(f"axis {len(grid) - 2}")
+        ax.set_yticks(_ticks(grid[-2]))
+    ticks = _ticks(cols if one_d else grid[-1])
+    if one_d or len(grid) == 2:
+        ax.set_xticks(ticks)
+    else:
+        # slices sit side by side: tick each with its own coordinates
+        starts = range(0, cols, grid[-1] + 1)
+        ax.set_xticks(
+            [o + t for o in starts for t in ticks], [str(t) for _ in starts for t in ticks]
+        )
 
 
 def _partition_image(mask: np.ndarray, grid: tuple[int, ...]):

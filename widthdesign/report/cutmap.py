@@ -114,7 +114,9 @@ def _level_outline(ax: Axes, level: int, labels, keep, cell_px: float, win_cells
     they are too small to outline one by one and their union is outlined instead."""
     from matplotlib.collections import LineCollection
 
-    window_px = cell_px * win_cells**0.5
+    # a window spans win_cells cells along the strip in 1-D, sqrt(win_cells) per side in 2-D
+    one_d = labels.shape[0] == 1
+    window_px = cell_px * (win_cells if one_d else win_cells**0.5)
     union = window_px < MIN_WINDOW_PX
     segs = outline_segments(keep.astype(np.int64) if union else labels, keep)
     lw = float(np.clip(0.6 + 0.5 * level, 0.6, 3.5))
@@ -233,7 +235,8 @@ def _draw_cut_inputs(ax: Axes, arch: Architecture, cut: cuts.Cut, index, cell_px
         where[:, 0],
         marker="x",
         c=CUT,
-        s=float(np.clip(0.5 * cell_px, 1.0, 40.0)),
+        # at least ~3 points: a cross may spill over 1-pixel cells but stays visible
+        s=float(np.clip(0.5 * max(cell_px, 6.0), 1.0, 40.0)),
         linewidths=float(np.clip(0.08 * cell_px, 0.5, 1.5)),
         zorder=12,
         gid="cut-inputs",

@@ -631,3 +631,42 @@ def test_report_of_a_large_grid_has_cut_maps(tmp_path):
     assert not [n for n in names if n.startswith("partition-")]
     md = (tmp_path / "r" / "summary.md").read_text()
     assert "Cut map for checkerboard:8" in md and "Min cut for checkerboard:8, per level" in md
+
+
+def test_interaction_profile_marks_zero_bits_on_a_log_axis():
+    """Width 1 at the top makes long-range bounds 1 (0 bits): shown on the axis floor."""
+    arch = wd.load(LEVINE)
+    thin = arch.with_widths([128, 32, 1, 1, 1, 1])
+    fig = report.plot_interaction_profile({"spec": arch, "thin": thin})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    ks, values, _ = report.interaction_profile(thin)
+    want = [k for k, v in zip(ks, values) if v <= 0]
+    assert want  # the case this test is about
+    marks = one(fig, "zero-bits")
+    assert [round(x) for x, _ in marks.get_offsets()] == want
+    assert all(y == pytest.approx(ax.get_ylim()[0]) for _, y in marks.get_offsets())
+    assert "0 bits (bound 1), below the axis" in [t.get_text() for t in ax.get_legend().texts]
+
+
+def test_width_bars_stand_on_a_log_axis():
+    """Widths 2 next to 256 get a log axis; the bars (from 0) still have their full height."""
+    from types import SimpleNamespace as NS
+
+    rec = NS(
+        design=NS(widths=(2, 256), cost=10, objective=1.0),
+        baselines={"uniform": NS(widths=(16, 16), cost=9, objective=0.5)},
+    )
+    fig = report.plot_widths(rec)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    bottom = ax.get_window_extent().y0
+    for container in ax.containers:
+        for patch in container.patches:
+            box = patch.get_window_extent()
+            # a finite rectangle from below the axis floor (clipped there): a masked 0 would
+            # make it infinite, and Agg would not draw it
+            assert math.isfinite(box.y0) and box.y0 <= bottom and box.y1 > bottom + 5

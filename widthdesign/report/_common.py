@@ -203,17 +203,20 @@ def _as_designs(arch_or_designs: Any) -> dict[str, Architecture]:
 LOG_SPAN = 16
 
 
-def _y_scale(ax: Axes, values: list[float], label: str, headroom: float = 1.15) -> bool:
+def _y_scale(
+    ax: Axes, values: list[float], label: str, headroom: float = 1.15, nonpositive: str = "clip"
+) -> bool:
     """The y-axis convention shared by the widths, interaction and sweep figures: linear from
     0 (it does not exaggerate differences) unless the positive values span a factor of
     :data:`LOG_SPAN` or more (widths 2 next to 256; 4 bits next to 6144), then a log2 axis
-    with plain-number ticks and "(log scale)" in the label. Returns True for a log axis."""
+    with plain-number ticks and "(log scale)" in the label. Returns True for a log axis.
+    ``nonpositive``: "clip" for bars (they start at 0), "mask" for lines (a gap at 0)."""
     positive = [v for v in values if v > 0]
     if positive and max(positive) / min(positive) >= LOG_SPAN:
         from matplotlib.ticker import FuncFormatter, LogLocator
 
         low, top = min(positive), max(positive)
-        ax.set_yscale("log", base=2)
+        ax.set_yscale("log", base=2, nonpositive=nonpositive)
         base = 4 if top / low > 2**10 else 2  # at most ~8 major ticks
         ax.yaxis.set_major_locator(LogLocator(base=base))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))

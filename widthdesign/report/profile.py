@@ -12,6 +12,7 @@ from ..spec import Architecture
 from ._common import (
     _LINESTYLE,
     _MARKER,
+    INK,
     _as_designs,
     _design_color,
     _new_axes,
@@ -55,6 +56,26 @@ def _same_as(values: np.ndarray, earlier: dict[str, np.ndarray]) -> str | None:
     return None
 
 
+def _mark_zero_bits(ax: Axes, zeros: list[tuple[list[int], str]]) -> None:
+    """A log axis cannot show 0 bits (bound 1): mark those points on the bottom edge with a
+    down triangle (gid ``zero-bits``) and name them in the legend."""
+    floor = ax.get_ylim()[0]
+    for ks, color in zeros:
+        if ks:
+            ax.scatter(
+                ks,
+                [floor] * len(ks),
+                marker="v",
+                s=50,
+                color=color,
+                clip_on=False,
+                zorder=5,
+                gid="zero-bits",
+            )
+    if any(ks for ks, _ in zeros):
+        ax.scatter([], [], marker="v", s=50, color=INK, label="0 bits (bound 1), below the axis")
+
+
 def plot_interaction_profile(arch_or_designs: Any, ax: Axes | None = None) -> Figure:
     """Bits of the upper bound (its log2) against interaction scale k for each design.
 
@@ -73,6 +94,7 @@ def plot_interaction_profile(arch_or_designs: Any, ax: Axes | None = None) -> Fi
         all_values: list[float] = []
         ks: list[int] = []
         drawn: dict[str, np.ndarray] = {}
+        zeros: list[tuple[list[int], str]] = []  # (ks, colour) of 0-bit points per design
         for i, (label, arch) in enumerate(designs.items()):
             ks, values, specs = interaction_profile(arch)
             family = specs[0].split(":")[0] if specs else family
@@ -92,11 +114,14 @@ def plot_interaction_profile(arch_or_designs: Any, ax: Axes | None = None) -> Fi
                 label=f"{label} {list(arch.widths)}" + ("" if same is None else f"  (= {same})"),
             )
             drawn[label] = values
+            zeros.append(([k for k, v in zip(ks, values) if v <= 0], color))
         if ks:
             ax.set_xscale("log", base=2)
             ax.set_xticks(ks, [str(k) for k in ks])
             ax.minorticks_off()
-        _y_scale(ax, all_values, "upper bound, bits (log2 of the rank)")
+        # masked: a 0-bit point leaves a gap (marked below) instead of a line plunging off
+        if _y_scale(ax, all_values, "upper bound, bits (log2 of the rank)", nonpositive="mask"):
+            _mark_zero_bits(ax, zeros)
         ax.set_xlabel(f"interaction scale k ({family}:k)   short range → long range")
         ax.grid(color="#e5e5e5", lw=0.6)
         ax.set_axisbelow(True)

@@ -12,6 +12,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -106,6 +107,22 @@ def json_option(fn: Callable) -> Callable:
     )
 
 
+def jsonl_options(fn: Callable) -> Callable:
+    """--json (one JSON array) and --jsonl (one JSON object per line, for streams)."""
+    fn = click.option(
+        "--jsonl",
+        "as_jsonl",
+        is_flag=True,
+        help="Print one JSON object per line (JSON Lines, for streams) instead of a table.",
+    )(fn)
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print one JSON array of objects (one per partition) instead of a table.",
+    )(fn)
+
+
 def method_option(fn: Callable) -> Callable:
     return click.option(
         "--method",
@@ -132,6 +149,66 @@ _INNER_LIST = re.compile(r"\[[^\[\]{}]*\]")
 
 def echo_json(data: Any) -> None:
     click.echo(dumps_json(data))
+
+
+#: Keys of every partition record of ``cut`` and ``verify`` (--json, --jsonl), in order.
+RECORD_KEYS = (
+    "index",
+    "partition",
+    "upper_bound",
+    "lower_bound",
+    "exact",
+    "log2_upper_bound",
+    "log2_lower_bound",
+    "lower_base",
+    "side_a",
+    "cut",
+)
+
+
+def bounds_record(index: int, b: cuts.Bounds) -> dict[str, Any]:
+    """The record of one partition's bounds: :data:`RECORD_KEYS`, ``partition`` its label."""
+    data = b.to_dict()
+    return {"index": index, **{k: data[k] for k in RECORD_KEYS[1:]}}
+
+
+def batch_records(res: Any, labels: Sequence[Any], values: str) -> list[dict[str, Any]]:
+    """Records of a batch with the keys of :func:`bounds_record`: what the batch engine does
+    not compute is ``null`` (``cut``, ``lower_base``, ``side_a``, and the exact bounds unless
+    ``values == "exact"``); ``partition`` is the label of the file's line (``row I`` for
+    0/1 rows and .npy rows)."""
+    out = []
+    for i, rec in enumerate(res.to_records(values, labels=list(range(len(labels))))):
+        full = {
+            "index": i,
+            "partition": batch_label(labels[i]),
+            "upper_bound": None,
+            "lower_bound": None,
+        }
+        full.update({k: v for k, v in rec.items() if k != "partition"})
+        out.append({k: full.get(k) for k in RECORD_KEYS})
+    return out
+
+
+def batch_label(label: Any) -> str:
+    """A partition label of a parts file as a string: its spec, or ``row I`` for a 0/1 row."""
+    return label if isinstance(label, str) else f"row {label}"
+
+
+def echo_records(records: Sequence[dict[str, Any]], jsonl: bool) -> None:
+    """One JSON array (indented), or with ``jsonl`` one compact object per line."""
+    if not jsonl:
+        echo_json(list(records))
+        return
+    for rec in records:
+        click.echo(json.dumps(rec, separators=(",", ":")))
+
+
+def _json_mode(as_json: bool, as_jsonl: bool) -> bool:
+    """True for machine output; refuses both flags at once."""
+    if as_json and as_jsonl:
+        raise CliError("--json and --jsonl: give one or the other, not both")
+    return as_json or as_jsonl
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
@@ -208,7 +285,7 @@ def _require_parts(parts: Iterable[str]) -> list[str]:
     help="With --parts-file: log2 bounds only, or also the exact integers.",
 )
 @method_option
-@json_option
+@jsonl_options
 def cut(
     arch: spec.Architecture,
     parts: tuple[str, ...],
@@ -216,6 +293,7 @@ def cut(
     values: str,
     method: str,
     as_json: bool,
+    as_jsonl: bool,
 ) -> None:
     """Exact bounds on the separation rank for each partition, with the min cut.
 
@@ -224,38 +302,46 @@ def cut(
     rounded down to powers of one integer p); EXACT when they meet.
 
     With --parts-file the bounds of every partition in FILE come from the batch engine
-    (same values, no cut certificate); --json then prints one JSON object per line.
+    (same values, no cut certificate).
+
+    \b
+    Output: a table; --json one JSON array, --jsonl one JSON object per line (for
+    streams), with or without --parts-file. Every object has the same keys: index
+    (0-based, in --part or FILE order), partition (its label, a string; "row I" for 0/1
+    rows of FILE), upper_bound, lower_bound (exact integers), exact, log2_upper_bound,
+    log2_lower_bound, lower_base, side_a, cut; with --parts-file, cut, lower_base and
+    side_a are null, and so are upper_bound and lower_bound unless --values exact.
 
     \b
     Example:
       widthdesign cut examples/paper_1d_n16.toml --part left-right --part even-odd
       widthdesign cut examples/grid_4x4.toml -p checkerboard -p 0,1,4,5 --json
-      widthdesign cut examples/levine_64x64.toml --parts-file masks.npy --json
+      widthdesign cut examples/levine_64x64.toml --parts-file masks.npy --jsonl
     """
+    machine = _json_mode(as_json, as_jsonl)
     if parts_file is not None:
         if parts:
             raise CliError("--part and --parts-file: give one or the other, not both")
-        _cut_batch(arch, parts_file, values, as_json)
+        _cut_batch(arch, parts_file, values, machine, as_jsonl)
         return
     results = with_progress(
         "cut", _require_parts(parts), lambda p: cuts.bounds(arch, p, method=method)
     )
-    if as_json:
-        echo_json([r.to_dict() for r in results])
+    if machine:
+        echo_records([bounds_record(i, r) for i, r in enumerate(results)], as_jsonl)
         return
     click.echo(bounds_table(arch, results))
 
 
-def _cut_batch(arch: spec.Architecture, path: str, values: str, as_json: bool) -> None:
+def _cut_batch(arch: spec.Architecture, path: str, values: str, machine: bool, jsonl: bool) -> None:
     from .batch import bounds_many, read_parts_file
 
     masks, labels = read_parts_file(path, arch)
     progress = Progress("cut", masks.shape[0])
     res = bounds_many(arch, masks, progress=progress.update)
     progress.close()
-    if as_json:
-        for rec in res.to_records(values, labels=labels):
-            click.echo(json.dumps(rec, separators=(",", ":")))
+    if machine:
+        echo_records(batch_records(res, labels, values), jsonl)
         return
     click.echo(batch_table(arch, res, labels, values))
 
@@ -274,7 +360,7 @@ def batch_table(arch: spec.Architecture, res, labels: Sequence[Any], values: str
     rows = []
     for i in range(shown):
         row = [
-            labels[i],
+            batch_label(labels[i]),
             f"{res.log2_upper[i]:.3f}",
             f"{res.log2_lower[i]:.3f}",
             "yes" if res.exact[i] else "no",
@@ -295,8 +381,12 @@ def batch_table(arch: spec.Architecture, res, labels: Sequence[Any], values: str
     return "\n".join(lines)
 
 
-def bounds_table(arch: spec.Architecture, results: Sequence[cuts.Bounds], extra=None) -> str:
-    header = ["partition", "upper", "lower", "exact", "log2 upper", "cut"]
+def bounds_table(
+    arch: spec.Architecture, results: Sequence[cuts.Bounds], extra=None, exact: str = "exact"
+) -> str:
+    """Bounds per partition; ``extra`` adds a rank column, ``exact`` names the column that
+    says whether the bounds meet."""
+    header = ["partition", "upper", "lower", exact, "log2 upper", "cut"]
     rows = []
     for i, r in enumerate(results):
         row = [
@@ -326,15 +416,22 @@ def bounds_table(arch: spec.Architecture, results: Sequence[cuts.Bounds], extra=
 @click.option(
     "--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Random draws."
 )
-@json_option
+@jsonl_options
 def verify(
-    arch: spec.Architecture, parts: tuple[str, ...], shared: bool, seeds: int, as_json: bool
+    arch: spec.Architecture,
+    parts: tuple[str, ...],
+    shared: bool,
+    seeds: int,
+    as_json: bool,
+    as_jsonl: bool,
 ) -> None:
     """Exact rank of random networks over a prime field, next to the bounds.
 
     Builds the network with random weights mod a prime, forms its grid tensor and computes
     the rank of its matricization (max over --seeds draws): the generic rank with high
-    probability. Needs M^N <= 4194304.
+    probability. Needs M^N <= 4194304. In the table, "bounds meet" says whether the lower
+    and upper bounds are equal; rank = upper means the min cut is reached by random weights.
+    --json / --jsonl: the records of cut (same keys) plus rank and shared.
 
     \b
     Example:
@@ -347,11 +444,24 @@ def verify(
         rank = verify_rank(arch, b.partition, shared=shared, seeds=seeds, progress=_note)
         return b, rank
 
+    machine = _json_mode(as_json, as_jsonl)
     results = with_progress("verify", _require_parts(parts), one)
-    if as_json:
-        echo_json([{**b.to_dict(), "rank": rank, "shared": shared} for b, rank in results])
+    if machine:
+        records = [
+            {**bounds_record(i, b), "rank": rank, "shared": shared}
+            for i, (b, rank) in enumerate(results)
+        ]
+        echo_records(records, as_jsonl)
         return
-    click.echo(bounds_table(arch, [b for b, _ in results], extra=[r for _, r in results]))
+    ranks = [r for _, r in results]
+    click.echo(bounds_table(arch, [b for b, _ in results], extra=ranks, exact="bounds meet"))
+    reached = sum(r == b.upper_bound for (b, _), r in zip(results, ranks))
+    kind = "shared " if shared else ""
+    click.echo(
+        f"rank: exact rank of random {kind}weights (max over {seeds} draws); "
+        "bounds meet: lower = upper bound\n"
+        f"rank = upper ({reached} of {len(ranks)} here): the min cut is reached by random weights"
+    )
 
 
 # -- inspect --------------------------------------------------------------------------------
@@ -384,7 +494,7 @@ def inspect(arch: spec.Architecture, as_json: bool) -> None:
         return
     click.echo(
         f"{arch.name or 'network'}: {arch.num_inputs} inputs on grid {list(arch.shape)}, "
-        f"M={arch.channels} channels, Y={arch.classes} classes"
+        f"M={arch.channels} channels, Y={arch.classes} {_plural(arch.classes, 'class', 'classes')}"
         + (", explicit pooling tree" if arch.tree is not None else "")
     )
     rows = [
@@ -401,6 +511,10 @@ def inspect(arch: spec.Architecture, as_json: bool) -> None:
     click.echo(table(rows, ["layer", "grid in", "pool", "positions", "width", "windows out"]))
     if costs:
         click.echo("costs: " + ", ".join(f"{k} = {v}" for k, v in costs.items()))
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
 
 
 def _fmt_pool(pool) -> str:
@@ -881,7 +995,7 @@ def recommend(
     finally:
         progress.close()
     if write_spec is not None:
-        spec.dump(rec.arch, write_spec, force=force)
+        spec.dump(replace(rec.arch, name=recommended_name(rec, arch.name)), write_spec, force=force)
     if as_json:
         echo_json(rec.to_dict())
     else:
@@ -894,6 +1008,19 @@ def recommend(
         write_report_files(
             arch, report_dir, recommendation=rec, sweep=sweep, fmt=fmt, force=force, quiet=as_json
         )
+
+
+def recommended_name(rec: Any, name: str | None) -> str:
+    """The name of a written recommended spec: what it is, not the original's name.
+
+    >>> from types import SimpleNamespace as NS
+    >>> recommended_name(NS(favor=(("left-right", 1.0), ("even-odd", 2.0)), cost_model="params",
+    ...                     budget=300), "paper r=16")
+    'paper r=16, recommended widths for left-right, even-odd=2 (params budget 300)'
+    """
+    favor = ", ".join(p if w == 1 else f"{p}={w:g}" for p, w in rec.favor)
+    base = name or "network"
+    return f"{base}, recommended widths for {favor} ({rec.cost_model} budget {rec.budget})"
 
 
 def recommendation_text(rec: Any) -> str:

@@ -191,6 +191,7 @@ class Recommendation:
     floors: tuple[str, ...] = ()
     stages: dict[str, bool] = field(default_factory=dict)
     best_objective: float = 0.0
+    candidates: tuple[tuple[int, ...], ...] = ()  # per layer, after floors, limits, fixed
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -223,6 +224,7 @@ class Recommendation:
             "max_ratio": self.max_ratio,
             "min_width": self.min_width,
             "floors": list(self.floors),
+            "candidates": [list(c) for c in self.candidates],
             "optimal": self.optimal,
             "stages": dict(self.stages),
             "favor": [{"partition": p, "weight": w} for p, w in self.favor],
@@ -1345,6 +1347,7 @@ def recommend(
         floors=floors,
         stages=stages,
         best_objective=solver.best_f,
+        candidates=tuple(tuple(c) for c in cands),
     )
 
 

@@ -813,6 +813,13 @@ def _assemble(plan: _Plan, parts: list[dict], total: int) -> BatchBounds:
 # -- reading many partitions ----------------------------------------------------------------
 
 
+def _not_an_index(line: str, digits: str, n: int) -> bool:
+    """A 0/1 line of the wrong length that cannot be read as one input index either:
+    separated digits, a leading zero, or a number past the last input."""
+    separated = len(line.split()) > 1 or "," in line
+    return separated or digits[0] == "0" or len(digits) > len(str(n - 1)) or int(digits) >= n
+
+
 def read_parts_file(path: str, arch: Architecture) -> tuple[np.ndarray, list[Any]]:
     """Masks ``[P, N]`` and labels from a partitions file.
 
@@ -823,26 +830,36 @@ def read_parts_file(path: str, arch: Architecture) -> tuple[np.ndarray, list[Any
     """
     from pathlib import Path
 
-    from .partitions import parse_partition, read_masks
+    from .partitions import (
+        MAX_TEXT_BYTES,
+        parse_partition,
+        read_masks,
+        read_text_capped,
+        zero_one_line,
+    )
 
     n = arch.num_inputs
     if Path(path).suffix.lower() == ".npy":
         masks = read_masks(path, tuple(arch.shape))
         return masks, list(range(masks.shape[0]))
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PartitionError(f"Partition file {path!r}: unreadable ({exc})") from None
+    if not Path(path).is_file():
+        raise PartitionError(f"Partition file {path!r}: not found; expected a .npy or text file")
+    text = read_text_capped(Path(path), MAX_TEXT_BYTES, "Partition file")
     rows, labels = [], []
     for lineno, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        compact = "".join(line.split())
-        if len(compact) == n and set(compact) <= {"0", "1"}:
+        compact = zero_one_line(line)
+        if compact is not None and len(compact) == n:
             rows.append(np.frombuffer(compact.encode(), dtype=np.uint8) == ord("1"))
             labels.append(len(labels))
             continue
+        if compact is not None and len(compact) > 1 and _not_an_index(line, compact, n):
+            raise PartitionError(
+                f"Partition file {path!r}, line {lineno}: {len(compact)} 0/1 values; "
+                f"expected {n} (one per input)"
+            )
         try:
             part = parse_partition(line, arch)
         except PartitionError as exc:

@@ -721,8 +721,20 @@ def as_partition(arch: Architecture, partition) -> Partition:
         return parse_partition(partition, arch)
     arr = np.asarray(partition)
     if arr.dtype == bool:
-        return partition_from_mask(arr, "mask")
+        return partition_from_mask(arr, None, arch.num_inputs)
+    if arr.dtype.kind not in "iu":
+        from .errors import PartitionError
+
+        raise PartitionError(
+            f"Partition {_short_repr(partition)}: expected a Partition, a spec string, "
+            "side-A indices or a bool mask"
+        )
     return parse_partition(",".join(str(int(i)) for i in arr.reshape(-1)), arch)
+
+
+def _short_repr(x, limit: int = 40) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def bounds(arch: Architecture, partition, method: str = "dp") -> Bounds:

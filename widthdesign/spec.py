@@ -57,6 +57,8 @@ __all__ = [
     "from_dict",
     "cost",
     "COST_MODELS",
+    "MAX_SPEC_BYTES",
+    "MAX_TREE_DEPTH",
 ]
 
 #: Cost models: name -> one-line description (see :func:`cost`).
@@ -206,12 +208,33 @@ def _as_layer(x: object, i: int) -> Layer:
     raise SpecError(f"layers[{i}]", x, "a table with 'width' and 'pool'")
 
 
+#: Deepest explicit pooling tree (levels) a spec may nest: enough for any real network (a
+#: tree of windows of 2 over 2^64 inputs is 64 deep) and far from Python's recursion limit.
+MAX_TREE_DEPTH = 200
+
+
 def _freeze_tree(node: object, where: str) -> Any:
+    """Nested lists -> nested tuples, iteratively, refusing trees deeper than
+    :data:`MAX_TREE_DEPTH` before anything recursive sees them."""
+    stack = [(node, where, 0)]
+    while stack:  # check the depth and every item first, without recursion
+        item, path, depth = stack.pop()
+        if _is_int(item):
+            continue
+        if not isinstance(item, (list, tuple)) or len(item) == 0:
+            raise SpecError(path, item, "a non-empty list of subtrees or an input index")
+        if depth >= MAX_TREE_DEPTH:
+            raise SpecError(
+                "tree", f"{MAX_TREE_DEPTH + 1}+ levels", f"at most {MAX_TREE_DEPTH} nested levels"
+            )
+        stack.extend((c, f"{path}[{i}]", depth + 1) for i, c in enumerate(item))
+    return _freeze_checked(node)
+
+
+def _freeze_checked(node: object) -> Any:
     if _is_int(node):
         return int(node)
-    if isinstance(node, (list, tuple)) and len(node) > 0:
-        return tuple(_freeze_tree(c, f"{where}[{i}]") for i, c in enumerate(node))
-    raise SpecError(where, node, "a non-empty list of subtrees or an input index")
+    return tuple(_freeze_checked(c) for c in node)  # type: ignore[union-attr]
 
 
 def _tree_leaves(tree: Any) -> list[int]:
@@ -364,10 +387,17 @@ def _grid_structure(shape, pools):
     grids, parents, sizes = [tuple(shape)], [], [math.prod(shape)]
     grid = tuple(shape)
     for pool in pools:
-        coords = np.indices(grid).reshape(len(grid), -1)  # row-major positions
         new_grid = tuple(g // p for g, p in zip(grid, pool))
-        parent_coords = coords // np.asarray(pool)[:, None]
-        parents.append(np.ravel_multi_index(tuple(parent_coords), new_grid))
+        # row-major window index of every position, built axis by axis with broadcasting
+        # (np.indices of a 4096x4096 grid alone would take 256 MB)
+        parent = np.zeros(grid, dtype=np.int64)
+        stride = 1
+        for axis in range(len(grid) - 1, -1, -1):
+            view = [1] * len(grid)
+            view[axis] = grid[axis]
+            parent += (np.arange(grid[axis], dtype=np.int64) // pool[axis] * stride).reshape(view)
+            stride *= new_grid[axis]
+        parents.append(parent.reshape(-1))
         grid = new_grid
         grids.append(grid)
         sizes.append(math.prod(grid))
@@ -497,27 +527,76 @@ def _thaw(tree):
     return tree if isinstance(tree, int) else [_thaw(c) for c in tree]
 
 
-def loads(text: str, format: str = "toml") -> Architecture:
-    """Parse a spec from TOML or JSON text."""
+#: Largest spec file read (a spec of /dev/zero or a runaway generator must not eat the RAM).
+MAX_SPEC_BYTES = 16 << 20
+
+
+def loads(text: str, format: str = "toml", source: str | None = None) -> Architecture:
+    """Parse a spec from TOML or JSON text (``source``: a file name for error messages).
+
+    Both formats refuse duplicate keys, and nesting deeper than :data:`MAX_TREE_DEPTH`.
+    """
+    fmt = format.upper()
+    where = source if source is not None else fmt
     try:
-        data = json.loads(text) if format == "json" else tomllib.loads(text)
+        if format == "json":
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        else:
+            data = tomllib.loads(text)
+    except _DuplicateKey as exc:
+        raise SpecError(
+            "spec", where, f"each key once per JSON object (key {exc.args[0]!r} appears twice)"
+        ) from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError("spec", format.upper(), f"valid {format.upper()} ({exc})") from None
-    return from_dict(data)
+        raise SpecError("spec", where, f"valid {fmt} ({exc})") from None
+    except RecursionError:
+        raise SpecError(
+            "spec", where, f"{fmt} nested at most {MAX_TREE_DEPTH} levels deep (tree too deep)"
+        ) from None
+    except ValueError as exc:  # e.g. an integer past Python's 4300-digit conversion limit
+        raise SpecError("spec", where, f"valid {fmt} ({exc})") from None
+    try:
+        return from_dict(data)
+    except RecursionError:
+        raise SpecError("tree", where, f"at most {MAX_TREE_DEPTH} levels deep") from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """JSON objects with a key twice are refused, as TOML does (no silent last-one-wins)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def load(path: str | os.PathLike) -> Architecture:
     """Read a spec file (``.toml`` or ``.json``, chosen by suffix); the name defaults to the
-    file's stem. Errors are :class:`SpecError` naming the field."""
+    file's stem. Errors are :class:`SpecError` naming the field (the file, line and column
+    for a syntax error). Files over :data:`MAX_SPEC_BYTES` are refused unread."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_SPEC_BYTES + 1)  # bounded: /dev/zero never ends
+    except OSError as exc:
         raise SpecError(
-            "spec", str(p), f"a readable TOML or JSON file ({exc.__class__.__name__})"
+            "spec",
+            str(p),
+            f"a readable TOML or JSON file ({exc.strerror or exc.__class__.__name__})",
         ) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError("spec", str(p), f"a file of at most {MAX_SPEC_BYTES >> 20} MiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("spec", str(p), "a UTF-8 TOML or JSON text file") from None
     fmt = "json" if p.suffix.lower() == ".json" else "toml"
-    arch = loads(text, fmt)
+    arch = loads(text, fmt, source=str(p))
     if not arch.name:
         arch = replace(arch, name=p.stem)
     return arch

@@ -43,7 +43,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import WidthDesignError
-from .network import DIM, KIND, LEVEL, build_network, node_name
+from .network import DIM, KIND, LEVEL, build_network, check_network_size, node_name
 from .partitions import Partition, parse_partition, partition_from_mask
 from .spec import Architecture, pooling_tree
 
@@ -220,9 +220,10 @@ def format_int(x: int, digits: int = 18) -> str:
     >>> format_int(4096), format_int(2**100), format_int(10**2048), format_int(3**100 * 7)
     ('4096', '2^100', '10^2048', '~3.608e48')
     """
-    s = str(x)
-    if len(s) <= digits:
-        return s
+    if x.bit_length() <= 3 * digits + 3:  # str() is quadratic: only on small ints
+        s = str(x)
+        if len(s) <= digits:
+            return s
     log2 = exact_log2(x)
     for base in range(2, 1025):
         k = round(log2 / math.log2(base))
@@ -344,7 +345,7 @@ def dp_min_cut(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut
         dtype = np.int32 if _max_cost(exps, tree) < 2**31 else np.int64
         top_a, top_b, trace = tree_dp(tree, slot_a, exps, combine=np.add, dtype=dtype)
     elif arch.num_inputs > FAST_INPUTS:
-        cut = _float_traced_cut(arch, tree, slot_a, mask, dims)
+        cut = _float_traced_cut(arch, tree, slot_a, dims, _batch_one(arch, mask).upper_bound(0))
         if cut is not None:
             return cut
         top_a, top_b, trace = tree_dp(tree, slot_a, dims)
@@ -370,15 +371,18 @@ def _common_exponents(dims: Sequence[int], tree) -> list[int] | None:
     return exps if _max_cost(exps, tree) < 2**62 else None
 
 
-def _float_traced_cut(arch, tree, slot_a, mask, dims) -> Cut | None:
-    """The cut traced by a float64 log DP, if its exact value is the exact minimum (the batch
-    engine's, which re-decides near-ties exactly); ``None`` on a float near-tie."""
+def _batch_one(arch: Architecture, mask):
     from .batch import bounds_many
 
+    return bounds_many(arch, np.asarray(mask, dtype=bool)[None, :])
+
+
+def _float_traced_cut(arch, tree, slot_a, dims, best: int) -> Cut | None:
+    """The cut traced by a float64 log DP, if its exact value is the exact minimum ``best``
+    (the batch engine's, which re-decides near-ties exactly); ``None`` on a float near-tie."""
     logs = [exact_log2(d) for d in dims]
     top_a, top_b, trace = tree_dp(tree, slot_a, logs, combine=np.add, dtype=np.float64)
     cut = TreeCut(arch, tree, slot_a, trace_sides(tree, trace, bool(top_a <= top_b)), dims)
-    best = bounds_many(arch, np.asarray(mask, dtype=bool)[None, :]).upper_bound(0)
     return cut if cut.value == best else None
 
 
@@ -645,6 +649,7 @@ def _cut_from_source_side(g: nx.Graph, in_s: set, dims) -> Cut:
 
 def _graph_method(flow_func: str) -> CutMethod:
     def method(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut:
+        check_network_size(arch, f"method {flow_func}")
         g = cached_network(arch)
         side_a = {("input", int(i)) for i in np.flatnonzero(mask)}
         return graph_min_cut(g, side_a, dims, flow_func=flow_func)
@@ -752,6 +757,21 @@ def bounds(arch: Architecture, partition, method: str = "dp") -> Bounds:
     """
     part = as_partition(arch, partition)
     dims = arch.bond_dims()
-    cut = min_cut(arch, part.mask, dims, method=method)
-    low, base = lower_bound(arch, part.mask, dims)
+    mask = part.mask
+    tree = pooling_tree(arch)
+    if _common_exponents(dims, tree) is None and method == "dp" and arch.num_inputs > FAST_INPUTS:
+        # large and no common base: the batch engine's exact bounds, one float trace for the cut
+        res = _batch_one(arch, mask)
+        slot_a = mask[tree.leaves]
+        upper, low = res.upper_bound(0), res.lower_bound(0)
+        cut = _float_traced_cut(arch, tree, slot_a, dims, upper) or min_cut(arch, mask, dims)
+        bases = [p for p, e in zip(res.lower_bases, res.lower_exponents[0]) if p ** int(e) == low]
+        return Bounds(part, upper, low, min(bases) if low > 1 else None, cut, method)
+    cut = min_cut(arch, mask, dims, method=method)
+    if _common_exponents(dims, tree) is not None:
+        # one base b: p = b rounds nothing, so the lower bound is the upper bound, and no
+        # p < b reaches it (see lower_bound): no second DP
+        low, base = cut.value, (common_base(dims) if cut.value > 1 else None)
+    else:
+        low, base = lower_bound(arch, mask, dims)
     return Bounds(part, cut.value, low, base, cut, method)

@@ -75,10 +75,13 @@ class Partition:
 
     @property
     def mask(self) -> np.ndarray:
-        """Bool array of length N, True on side A."""
-        m = np.zeros(self.num_inputs, dtype=bool)
-        m[list(self.side_a)] = True
-        return m
+        """Bool array of length N, True on side A (a fresh copy: callers may change it)."""
+        cached = self.__dict__.get("_mask")
+        if cached is None:
+            cached = np.zeros(self.num_inputs, dtype=bool)
+            cached[np.fromiter(self.side_a, dtype=np.int64, count=len(self.side_a))] = True
+            object.__setattr__(self, "_mask", cached)  # not a field: eq and hash ignore it
+        return cached.copy()
 
     @property
     def side_b(self) -> tuple[int, ...]:
@@ -116,7 +119,9 @@ def partition_from_mask(
         label = f"mask:{digest.hexdigest()}"
     side_a = tuple(np.flatnonzero(m).tolist())
     _check_sides(label, len(side_a), m.size)
-    return Partition(label, side_a, int(m.size))
+    part = Partition(label, side_a, int(m.size))
+    object.__setattr__(part, "_mask", m.copy())  # the mask is at hand: no rebuild later
+    return part
 
 
 def _check_sides(label, size_a, n):

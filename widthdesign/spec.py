@@ -59,6 +59,8 @@ __all__ = [
     "COST_MODELS",
     "MAX_SPEC_BYTES",
     "MAX_TREE_DEPTH",
+    "check_output_file",
+    "check_output_folder",
 ]
 
 #: Cost models: name -> one-line description (see :func:`cost`).
@@ -363,18 +365,22 @@ def pooling_tree(arch: Architecture) -> PoolingTree:
         leaves, parents, sizes = _tree_structure(arch.tree)
         grids = None
     else:
-        leaves = np.asarray(arch.order if arch.order is not None else range(arch.num_inputs))
+        n = arch.num_inputs
+        leaves = np.asarray(arch.order) if arch.order is not None else np.arange(n)
         parents, sizes, grids = _grid_structure(arch.shape, arch.pools)
+    # int32 indices below 2^31 positions: the tree of a 4096x4096 grid is ~280 MB, not 560
+    index = np.int32 if sizes[0] < 2**31 else np.int64
+    parents = [p.astype(index, copy=False) for p in parents]
     children, starts, uniform = [], [], []
     for level, parent in enumerate(parents):
-        order = np.argsort(parent, kind="stable")
+        order = np.argsort(parent, kind="stable").astype(index)
         counts = np.bincount(parent, minlength=sizes[level + 1])
         children.append(order)
         starts.append(np.concatenate([[0], np.cumsum(counts)]))
         uniform.append(int(counts[0]) if counts.min() == counts.max() else None)
     return PoolingTree(
-        leaves=leaves.astype(np.int64),
-        parents=tuple(p.astype(np.int64) for p in parents),
+        leaves=leaves.astype(index, copy=False),
+        parents=tuple(parents),
         sizes=tuple(sizes),
         grids=grids,
         children=tuple(children),
@@ -629,6 +635,50 @@ def dump(arch: Architecture, path: str | os.PathLike, force: bool = False) -> No
         raise SpecError("output file", str(p), "a path that does not exist yet (or --force)")
     fmt = "json" if p.suffix.lower() == ".json" else "toml"
     atomic_write_text(p, dumps(arch, fmt))
+
+
+def check_output_file(
+    path: str | os.PathLike, force: bool = False, what: str = "output file"
+) -> Path:
+    """Refuse, before any work, an output file that could not be written: an existing file
+    (unless ``force``), a folder, a missing parent or one below a regular file, a read-only
+    or pseudo filesystem (a probe file is created and removed beside it)."""
+    p = Path(path)
+    if p.is_dir():
+        raise SpecError(what, str(p), "a file path, not a folder")
+    if p.exists() and not force:
+        raise SpecError(what, str(p), "a path that does not exist yet (or --force)")
+    if not p.parent.is_dir():
+        state = "is not a folder" if p.parent.exists() else "does not exist"
+        raise SpecError(what, str(p), f"a path in an existing folder ({str(p.parent)!r} {state})")
+    _probe_writable(p.parent, what, p)
+    return p
+
+
+def check_output_folder(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """Refuse, before any work, a folder that could not be created or written: below a
+    regular file, or on a read-only or pseudo filesystem (probed in its nearest existing
+    ancestor)."""
+    p = Path(path)
+    anchor = p.absolute()
+    while not anchor.exists() and anchor != anchor.parent:
+        anchor = anchor.parent
+    if not anchor.is_dir():
+        raise SpecError(what, str(p), f"a folder path ({str(anchor)!r} is a file)")
+    _probe_writable(anchor, what, p)
+    return p
+
+
+def _probe_writable(folder: Path, what: str, target: Path) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".widthdesign-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise SpecError(
+            what, str(target), f"a writable location ({str(folder)!r}: {reason})"
+        ) from None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

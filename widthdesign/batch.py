@@ -843,7 +843,8 @@ def read_parts_file(path: str, arch: Architecture) -> tuple[np.ndarray, list[Any
         masks = read_masks(path, tuple(arch.shape))
         return masks, list(range(masks.shape[0]))
     if not Path(path).is_file():
-        raise PartitionError(f"Partition file {path!r}: not found; expected a .npy or text file")
+        state = "not a regular file" if Path(path).exists() else "not found"
+        raise PartitionError(f"Partition file {path!r}: {state}; expected a .npy or text file")
     text = read_text_capped(Path(path), MAX_TEXT_BYTES, "Partition file")
     rows, labels = [], []
     for lineno, line in enumerate(text.splitlines(), start=1):

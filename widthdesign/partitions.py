@@ -291,7 +291,8 @@ def read_masks(path: str, shape: tuple[int, ...]) -> np.ndarray:
     n = math.prod(shape)
     p = Path(path)
     if not p.is_file():
-        raise PartitionError(f"Partition file {path!r}: not found; expected a .npy or text mask")
+        state = "not a regular file" if p.exists() else "not found"
+        raise PartitionError(f"Partition file {path!r}: {state}; expected a .npy or text mask")
     if p.suffix.lower() == ".npy":
         try:
             arr = np.load(p, allow_pickle=False)
@@ -358,5 +359,9 @@ def read_text_capped(path: Path, limit: int, what: str) -> str:
     except OSError as exc:
         raise PartitionError(f"{what} {str(path)!r}: unreadable ({exc.strerror})") from None
     if len(data) > limit:
-        raise PartitionError(f"{what} {str(path)!r}: larger than {limit >> 20} MiB; refused")
+        raise PartitionError(f"{what} {str(path)!r}: larger than {_size(limit)}; refused")
     return data.decode("utf-8", errors="replace")
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n} bytes"

@@ -596,7 +596,7 @@ def load(path: str | os.PathLike) -> Architecture:
             f"a readable TOML or JSON file ({exc.strerror or exc.__class__.__name__})",
         ) from None
     if len(data) > MAX_SPEC_BYTES:
-        raise SpecError("spec", str(p), f"a file of at most {MAX_SPEC_BYTES >> 20} MiB")
+        raise SpecError("spec", str(p), f"a file of at most {MAX_SPEC_BYTES} bytes")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -312,6 +312,28 @@ def test_json_duplicate_keys_refused(tmp_path):
     assert_one_error(run("inspect", path), "dup.json", "'channels' appears twice")
 
 
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_integer_literals_longer_than_the_limit_refused(tmp_path, fmt):
+    """A 100000-digit literal would take minutes to convert; refused while parsing."""
+    digits = "1" + "0" * 100000
+    path = tmp_path / f"huge.{fmt}"
+    if fmt == "toml":
+        path.write_text(f"[input]\nshape = [4]\nchannels = {digits}\n[[layers]]\nwidth = 2\n")
+    else:
+        path.write_text(f'{{"input": {{"shape": [4], "channels": {digits}}}, "layers": [2]}}')
+    assert_one_error(run("inspect", path), f"at most {spec.MAX_INT_DIGITS} digits")
+
+
+def test_dimension_digits_limit_in_the_api():
+    with pytest.raises(SpecError, match="4300 digits"):
+        wd.Architecture(shape=(4,), channels=10**5000, layers=[wd.Layer(2)])
+    wd.Architecture(shape=(4,), channels=10**4299, layers=[wd.Layer(3, 2), wd.Layer(2)])
+    big = 10**1000  # exact far past floats (the 4300-digit limit takes seconds, see limits.md)
+    arch = wd.Architecture(shape=(4,), channels=big + 1, layers=[wd.Layer(3, 2), wd.Layer(big)])
+    assert wd.bounds(arch, "0").upper_bound == 3
+    assert wd.bounds(arch, "0,2").upper_bound == 9
+
+
 def test_toml_syntax_error_names_file_line_column(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[input]\nshape = [4]\nchannels = = 2\n")

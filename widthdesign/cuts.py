@@ -456,12 +456,26 @@ def _scaled_log2(d: int, scale_bits: int) -> int:
 
 
 def primitive_root(d: int) -> int:
-    """Smallest b with d = b^k."""
-    for k in range(d.bit_length(), 1, -1):
+    """Smallest b with d = b^k (prime exponents suffice: b^(qm) = (b^m)^q).
+
+    >>> primitive_root(2**60), primitive_root(10**400), primitive_root(12)
+    (2, 10, 12)
+    """
+    for k in _primes_up_to(d.bit_length()):
         b = iroot(d, k)
         if b >= 2 and b**k == d:
             return primitive_root(b)
     return d
+
+
+@lru_cache(maxsize=64)
+def _primes_up_to(n: int) -> tuple[int, ...]:
+    sieve = bytearray([1]) * (n + 1)
+    sieve[:2] = b"\x00\x00"[: min(2, n + 1)]
+    for i in range(2, int(n**0.5) + 1):
+        if sieve[i]:
+            sieve[i * i :: i] = bytearray(len(range(i * i, n + 1, i)))
+    return tuple(i for i in range(n + 1) if sieve[i])
 
 
 def common_base(dims) -> int | None:
@@ -482,15 +496,18 @@ def iroot(d: int, k: int) -> int:
         return d
     if d.bit_length() <= k:
         return 1  # d < 2^k
-    if d < 2**52:
-        b = int(round(d ** (1.0 / k)))  # exact to +-1 in this range
+    # a float estimate from the exact log2 (no float overflow), then exact corrections:
+    # floats lose the low digits, so Newton (from above) finishes large roots
+    lg = exact_log2(d) / k
+    if lg < 48:
+        b = int(2**lg)
         while b**k > d:
             b -= 1
         while (b + 1) ** k <= d:
             b += 1
         return b
-    # integer Newton from above: floats lose the low digits (and overflow past 2^1024)
-    b = 1 << -(-d.bit_length() // k)
+    shift = int(lg) - 48
+    b = (int(2 ** (lg - shift) * (1 + 2**-30)) + 1) << shift  # >= the root
     while True:
         c = ((k - 1) * b + d // b ** (k - 1)) // k
         if c >= b:
@@ -499,10 +516,18 @@ def iroot(d: int, k: int) -> int:
 
 
 def ilog(d: int, p: int) -> int:
-    """floor(log_p d) exactly."""
-    k, x = 0, p
-    while x <= d:
-        k, x = k + 1, x * p
+    """floor(log_p d) exactly (a float estimate, then exact corrections).
+
+    >>> ilog(10**400, 10), ilog(10**400 - 1, 10), ilog(1, 2), ilog(2**64, 2)
+    (400, 399, 0, 64)
+    """
+    if d < p:
+        return 0
+    k = max(0, int(exact_log2(d) / math.log2(p)) - 1)
+    while p ** (k + 1) <= d:
+        k += 1
+    while k > 0 and p**k > d:
+        k -= 1
     return k
 
 

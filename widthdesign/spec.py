@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -59,6 +60,7 @@ __all__ = [
     "COST_MODELS",
     "MAX_SPEC_BYTES",
     "MAX_TREE_DEPTH",
+    "MAX_INT_DIGITS",
     "check_output_file",
     "check_output_folder",
 ]
@@ -251,14 +253,34 @@ def _tree_depths(tree: Any, depth: int = 0) -> set[int]:
     return set().union(*(_tree_depths(c, depth + 1) for c in tree))
 
 
+#: Most decimal digits of a dimension (M, a width, Y): Python's own default limit for int()
+#: of a string. Bounds (products of dimensions) have no limit; the lower-bound bases of a
+#: 4300-digit dimension take seconds to enumerate.
+MAX_INT_DIGITS = 4300
+_MAX_INT = 10**MAX_INT_DIGITS
+
+
 def _validate(arch: Architecture) -> None:
-    if not _is_int(arch.channels) or arch.channels < 1:
-        raise SpecError("input.channels", arch.channels, "a positive integer (M)")
-    if not _is_int(arch.classes) or arch.classes < 1:
-        raise SpecError("output.classes", arch.classes, "a positive integer (Y)")
+    if not _is_int(arch.channels) or arch.channels < 1 or arch.channels >= _MAX_INT:
+        raise SpecError(
+            "input.channels",
+            arch.channels,
+            f"a positive integer (M) of at most {MAX_INT_DIGITS} digits",
+        )
+    if not _is_int(arch.classes) or arch.classes < 1 or arch.classes >= _MAX_INT:
+        raise SpecError(
+            "output.classes",
+            arch.classes,
+            f"a positive integer (Y) of at most {MAX_INT_DIGITS} digits",
+        )
     for i, layer in enumerate(arch.layers):
-        if layer.width is not None and not (_is_int(layer.width) and layer.width >= 1):
-            raise SpecError(f"layers[{i}].width", layer.width, "a positive integer")
+        ok = _is_int(layer.width) and 1 <= layer.width < _MAX_INT
+        if layer.width is not None and not ok:
+            raise SpecError(
+                f"layers[{i}].width",
+                layer.width,
+                f"a positive integer of at most {MAX_INT_DIGITS} digits",
+            )
     n = arch.num_inputs
     if arch.order is not None:
         ok = all(map(_is_int, arch.order)) and sorted(arch.order) == list(range(n))
@@ -544,6 +566,10 @@ def loads(text: str, format: str = "toml", source: str | None = None) -> Archite
     """
     fmt = format.upper()
     where = source if source is not None else fmt
+    # parse with Python's own guard against quadratic int() on huge literals (the CLI lifts
+    # it to print exact bounds): a 16 MB integer literal would take hours to convert
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(MAX_INT_DIGITS)
     try:
         if format == "json":
             data = json.loads(text, object_pairs_hook=_unique_keys)
@@ -559,8 +585,13 @@ def loads(text: str, format: str = "toml", source: str | None = None) -> Archite
         raise SpecError(
             "spec", where, f"{fmt} nested at most {MAX_TREE_DEPTH} levels deep (tree too deep)"
         ) from None
-    except ValueError as exc:  # e.g. an integer past Python's 4300-digit conversion limit
+    except ValueError as exc:  # e.g. an integer past MAX_INT_DIGITS digits
+        if "integer string conversion" in str(exc):
+            expected = f"integers of at most {MAX_INT_DIGITS} digits"
+            raise SpecError("spec", where, expected) from None
         raise SpecError("spec", where, f"valid {fmt} ({exc})") from None
+    finally:
+        sys.set_int_max_str_digits(limit)
     try:
         return from_dict(data)
     except RecursionError:

@@ -150,10 +150,14 @@ class TreeCut(Cut):
     side_a = property(lambda self: self._materialize().side_a)  # type: ignore[assignment]
 
     def counts(self, depth: int) -> tuple[int, ...]:
-        _, tree, slot_a, sides, _ = self._args
-        c = [int(np.count_nonzero(sides[0] != slot_a))]
-        c += [int(np.count_nonzero(cut_windows(tree, sides, lv))) for lv in range(tree.depth)]
-        return tuple(c) + (0,) * (depth + 1 - len(c))
+        c = self.__dict__.get("_counts")
+        if c is None:  # computed once: a pass over every level's sides
+            _, tree, slot_a, sides, _ = self._args
+            c = [int(np.count_nonzero(sides[0] != slot_a))]
+            c += [int(np.count_nonzero(cut_windows(tree, sides, lv))) for lv in range(tree.depth)]
+            c = tuple(c)
+            object.__setattr__(self, "_counts", c)
+        return c + (0,) * (depth + 1 - len(c))
 
     @property
     def value(self) -> int:

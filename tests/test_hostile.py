@@ -455,3 +455,31 @@ def test_large_grid_single_partition_fast_path(tmp_path):
             counts = b.cut.counts(arch.depth)
             assert b.cut.value == math.prod(d**c for d, c in zip(arch.bond_dims(), counts))
             assert b.cut.value == b.upper_bound
+
+
+def test_tree_cut_dict_matches_the_materialized_cut():
+    arch = wd.Architecture(
+        shape=(512, 512), channels=3, layers=[wd.Layer(w, (2, 2)) for w in [2, 5, 7] + [4] * 6]
+    )
+    for part in ("checkerboard:2", "left-right", "random:3"):
+        cut = wd.bounds(arch, part).cut
+        assert isinstance(cut, cuts.TreeCut)
+        assert cut.to_dict() == cuts.Cut.to_dict(cut)  # the base class materializes
+        assert cut.value == cuts.Cut(cut.bonds, cut.deltas, cut.side_a).value
+
+
+def test_json_prints_huge_ints_exactly_and_fast():
+    from widthdesign.cli import dumps_json
+
+    x = 3**100000 + 1
+    text = dumps_json({"a": [x, 2], "b": x - 2, "c": "@@bigint:0@@ stays"})
+    import sys
+
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        data = json.loads(text)
+        assert data == {"a": [x, 2], "b": x - 2, "c": "@@bigint:0@@ stays"}
+        assert cuts.int_to_decimal(x) == str(x)
+    finally:
+        sys.set_int_max_str_digits(old)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -121,10 +122,38 @@ def method_option(fn: Callable) -> Callable:
 
 def dumps_json(data: Any) -> str:
     """Indented JSON whose innermost lists (of numbers or strings) stay on one line."""
+    tag = os.urandom(6).hex()  # placeholders no label can forge
+    data, big = _stash_big_ints(data, tag)
     text = json.dumps(data, indent=2)
-    return _INNER_LIST.sub(
+    text = _INNER_LIST.sub(
         lambda m: re.sub(r"\s+", " ", m.group(0)).replace("[ ", "[").replace(" ]", "]"), text
     )
+    return _unstash_big_ints(text, big, tag)
+
+
+#: Ints of more bits than this are printed by cuts.int_to_decimal (json's str() of an int is
+#: quadratic: minutes for the 2.5-million-digit bound of a 4096x4096 checkerboard).
+_BIG_INT_BITS = 20000
+
+
+def _stash_big_ints(data: Any, tag: str, big: list | None = None) -> tuple[Any, list]:
+    """``data`` with huge ints replaced by placeholder strings, and the ints."""
+    big = [] if big is None else big
+    if isinstance(data, int) and not isinstance(data, bool) and data.bit_length() > _BIG_INT_BITS:
+        big.append(data)
+        return f"@@bigint-{tag}:{len(big) - 1}@@", big
+    if isinstance(data, dict):
+        return {k: _stash_big_ints(v, tag, big)[0] for k, v in data.items()}, big
+    if isinstance(data, list):
+        return [_stash_big_ints(v, tag, big)[0] for v in data], big
+    return data, big
+
+
+def _unstash_big_ints(text: str, big: list, tag: str) -> str:
+    if not big:
+        return text
+    pattern = rf'"@@bigint-{tag}:(\d+)@@"'
+    return re.sub(pattern, lambda m: cuts.int_to_decimal(big[int(m.group(1))]), text)
 
 
 _INNER_LIST = re.compile(r"\[[^\[\]{}]*\]")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import os
 import re
 import sys
 import time
@@ -138,10 +140,38 @@ def method_option(fn: Callable) -> Callable:
 
 def dumps_json(data: Any) -> str:
     """Indented JSON whose innermost lists (of numbers or strings) stay on one line."""
+    tag = os.urandom(6).hex()  # placeholders no label can forge
+    data, big = _stash_big_ints(data, tag)
     text = json.dumps(data, indent=2)
-    return _INNER_LIST.sub(
+    text = _INNER_LIST.sub(
         lambda m: re.sub(r"\s+", " ", m.group(0)).replace("[ ", "[").replace(" ]", "]"), text
     )
+    return _unstash_big_ints(text, big, tag)
+
+
+#: Ints of more bits than this are printed by cuts.int_to_decimal (json's str() of an int is
+#: quadratic: minutes for the 2.5-million-digit bound of a 4096x4096 checkerboard).
+_BIG_INT_BITS = 20000
+
+
+def _stash_big_ints(data: Any, tag: str, big: list | None = None) -> tuple[Any, list]:
+    """``data`` with huge ints replaced by placeholder strings, and the ints."""
+    big = [] if big is None else big
+    if isinstance(data, int) and not isinstance(data, bool) and data.bit_length() > _BIG_INT_BITS:
+        big.append(data)
+        return f"@@bigint-{tag}:{len(big) - 1}@@", big
+    if isinstance(data, dict):
+        return {k: _stash_big_ints(v, tag, big)[0] for k, v in data.items()}, big
+    if isinstance(data, list):
+        return [_stash_big_ints(v, tag, big)[0] for v in data], big
+    return data, big
+
+
+def _unstash_big_ints(text: str, big: list, tag: str) -> str:
+    if not big:
+        return text
+    pattern = rf'"@@bigint-{tag}:(\d+)@@"'
+    return re.sub(pattern, lambda m: cuts.int_to_decimal(big[int(m.group(1))]), text)
 
 
 _INNER_LIST = re.compile(r"\[[^\[\]{}]*\]")
@@ -414,7 +444,11 @@ def bounds_table(
 @parts_option
 @click.option("--shared", is_flag=True, help="One kernel per layer (weight sharing).")
 @click.option(
-    "--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Random draws."
+    "--seeds",
+    type=click.IntRange(min=1, max=1000),
+    default=3,
+    show_default=True,
+    help="Random draws (1..1000).",
 )
 @jsonl_options
 def verify(
@@ -437,7 +471,9 @@ def verify(
     Example:
       widthdesign verify examples/paper_1d_n16.toml --part left-right --part 0,1
     """
-    from .verify import verify_rank
+    from .verify import check_size, verify_rank
+
+    check_size(arch)  # from the sizes alone, before any bound is computed
 
     def one(p):
         b = cuts.bounds(arch, p)
@@ -555,8 +591,8 @@ def network(arch: spec.Architecture, out: str, force: bool) -> None:
         raise CliError(f"--out = {out!r}: expected a file name ending in .graphml or .json")
     if path.exists() and not force:
         raise CliError(f"--out = {out!r}: file exists; expected a new path (or --force)")
-    if not path.parent.is_dir():
-        raise CliError(f"--out = {out!r}: folder {str(path.parent)!r} does not exist")
+    spec.check_output_file(path, force, "--out")  # missing folder, read-only, /proc...
+    builder.check_network_size(arch, "network")
     g = builder.build_network(arch)
     (builder.write_graphml if suffix == ".graphml" else builder.write_json)(g, path)
     click.echo(f"wrote {path} ({g.number_of_nodes()} nodes, {g.number_of_edges()} bonds)")
@@ -629,6 +665,13 @@ def write_report_files(
     )
     for path in written:
         click.echo(str(path), err=quiet)
+
+
+def _finite(ctx, param, value: float | None) -> float | None:
+    """Refuse nan and inf: FloatRange lets nan through (every comparison with it is false)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number of seconds", ctx, param)
+    return value
 
 
 def optimizer_options(fn: Callable) -> Callable:
@@ -707,6 +750,7 @@ def optimizer_options(fn: Callable) -> Callable:
     @click.option(
         "--time-limit",
         type=click.FloatRange(min=0, min_open=True),
+        callback=_finite,
         default=None,
         help="Seconds per optimization; the best design found is returned (optimal: false).",
     )
@@ -855,6 +899,7 @@ def report(
     from . import report as rep
 
     rep.check_report_folder(out, force)  # fail before any long computation
+    spec.check_output_folder(out, "--out")
     if budget is None:
         if favor:
             raise CliError("--favor: needs --budget (the compute budget to recommend under)")
@@ -985,15 +1030,20 @@ def recommend(
     # refuse before solving, not after
     if write_spec is not None and not force and Path(write_spec).exists():
         raise SpecError("output file", write_spec, "a path that does not exist yet (or --force)")
+    if write_spec is not None:
+        spec.check_output_file(write_spec, force, "--write-spec")
     if report_dir is not None:
         from . import report as rep
 
         rep.check_report_folder(report_dir, force)
+        spec.check_output_folder(report_dir, "--report")
     progress = _SolveProgress()
     try:
         rec = optimize.recommend(arch, budget, favor, progress=progress, **solve)
     finally:
         progress.close()
+    # all outputs or none: remember what --write-spec replaces, restore it if the report fails
+    previous = _snapshot(write_spec)
     if write_spec is not None:
         spec.dump(replace(rec.arch, name=recommended_name(rec, arch.name)), write_spec, force=force)
     if as_json:
@@ -1003,11 +1053,42 @@ def recommend(
     if write_spec is not None and not as_json:
         click.echo(f"wrote {write_spec}")
     if report_dir is not None:
-        sweep = _sweep(arch, rec, favor, solve, sweep_text)
-        # file names go to stderr with --json so that stdout stays one JSON document
-        write_report_files(
-            arch, report_dir, recommendation=rec, sweep=sweep, fmt=fmt, force=force, quiet=as_json
-        )
+        try:
+            sweep = _sweep(arch, rec, favor, solve, sweep_text)
+            # file names go to stderr with --json so that stdout stays one JSON document
+            write_report_files(
+                arch,
+                report_dir,
+                recommendation=rec,
+                sweep=sweep,
+                fmt=fmt,
+                force=force,
+                quiet=as_json,
+            )
+        except BaseException:
+            _restore(write_spec, previous)
+            raise
+
+
+def _snapshot(path: str | None) -> bytes | None:
+    """The bytes of an existing file (to restore it), else ``None``."""
+    from pathlib import Path
+
+    if path is None or not Path(path).is_file():
+        return None
+    return Path(path).read_bytes()
+
+
+def _restore(path: str | None, previous: bytes | None) -> None:
+    """Undo an output file: put back its old bytes, or remove it if it was new."""
+    from pathlib import Path
+
+    if path is None:
+        return
+    if previous is None:
+        Path(path).unlink(missing_ok=True)
+    else:
+        spec.atomic_write_bytes(Path(path), previous)
 
 
 def recommended_name(rec: Any, name: str | None) -> str:

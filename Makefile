@@ -43,12 +43,21 @@ train-check: $(STAMP)
 		--figure train-check.png
 
 # make docs: regenerate the CLI/API references and the console examples, build the site.
+# Regenerating is reproducible byte for byte (progress goes to stderr, never into a page): the
+# --check runs fail if a second pass would change anything, and the last line says whether
+# the regenerated docs/ differ from the last commit.
 docs: $(STAMP)
 	@test -x $(VENV)/bin/mkdocs || $(VENV)/bin/pip install --quiet 'mkdocs>=1.5'
 	$(PY) docs/gen_cli.py
 	$(PY) docs/gen_api.py
 	$(PY) docs/gen_console.py
+	$(PY) docs/gen_cli.py --check
+	$(PY) docs/gen_api.py --check
+	$(PY) docs/gen_console.py --check
 	$(VENV)/bin/mkdocs build --strict -d site
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		if git diff --quiet -- docs; then echo "docs/ unchanged: the tree is clean"; \
+		else echo "docs/ changed (git diff --stat docs/): review and commit"; git diff --stat -- docs; fi; fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -4,9 +4,10 @@ Two kinds of blocks:
 
 - A block fenced as ```` ```console ```` holds commands prefixed with ``$ `` followed by
   their output. For every command of the form ``$ widthdesign ...`` this script runs the CLI
-  in-process (from the repository root) and writes its exact output (stdout, then stderr)
-  under it, wall-clock durations elided as "... s"; other commands are left alone. Fast:
-  always refreshed.
+  in-process (from the repository root) and writes its exact stdout under it (and its
+  stderr when it fails: the one-line error), wall-clock durations elided as "... s"; other
+  commands are left alone. Progress on stderr never lands in a page, so regenerating is
+  byte-for-byte reproducible (tests/test_docs.py checks it). Fast: always refreshed.
 - ``<!-- BEGIN output: examples/SCRIPT.py ARGS -->`` ... ``<!-- END output -->`` holds the
   Markdown a reproduction script prints on stdout. Scripts can take minutes, so these blocks
   are refreshed only with ``--outputs`` (all of them) or ``--outputs NAME`` (the blocks whose
@@ -68,7 +69,9 @@ def run_command(command: str) -> str:
         err = result.stderr
     except ValueError:  # click < 8.2 without separate stderr
         err = ""
-    text = out + err
+    # stderr carries progress ("recommend: solve 3 ...", "writing report ..."), which depends
+    # on timing: pasted only for a failing command, whose stderr is its one-line error
+    text = out + (err if result.exit_code else "")
     if result.exception and not isinstance(result.exception, SystemExit):
         raise RuntimeError(f"{command!r} raised {result.exception!r}")
     text = DURATION.sub("... s", text)

@@ -78,3 +78,62 @@ def arch_and_mask(draw, **kw):
     mask = np.zeros(n, dtype=bool)
     mask[np.random.default_rng(seed).permutation(n)[:size]] = True
     return arch, mask
+
+
+# -- hostile inputs ---------------------------------------------------------------------------
+
+#: Integers a hostile user types: around 2^31, 2^53, 2^63, 2^64 and far past any float.
+huge_ints = st.one_of(
+    st.sampled_from([2**31, 2**53 + 1, 2**63 - 1, 2**63, 2**63 + 1, 2**64, 2**61 - 1]),
+    st.integers(2, 64).map(lambda k: 2**k + 1),
+    st.integers(20, 450).map(lambda k: 10**k),
+    st.integers(2, 1200).map(lambda k: 3**k),
+)
+
+
+@st.composite
+def huge_dims_arch(draw):
+    """A small tree network whose bond dimensions include huge integers (exact answers are
+    checked by brute force, so the network stays tiny)."""
+    windows = draw(st.sampled_from([[2, 2], [2], [3], [2, 3]]))
+    n = math.prod(windows)
+    dims = [draw(st.one_of(huge_ints, st.integers(1, 12))) for _ in range(len(windows) + 1)]
+    layers = [Layer(w, (p,)) for w, p in zip(dims[1:-1], windows[:-1])] + [Layer(dims[-1])]
+    arch = Architecture(shape=(n,), channels=max(dims[0], 1), layers=layers)
+    size = draw(st.integers(1, n - 1))
+    side_a = draw(st.permutations(range(n)))[:size]
+    mask = np.zeros(n, dtype=bool)
+    mask[list(side_a)] = True
+    return arch, mask
+
+
+#: Partition strings a hostile user types: glued or huge numbers, odd separators, junk.
+hostile_partitions = st.one_of(
+    st.sampled_from(
+        [
+            "1 0",
+            "1\t0",
+            "0 1 2",
+            "0-99999999999",
+            "0-9999999999999999999999",
+            "99999999999999999999",
+            "checkerboard:99999999999999999999",
+            "blocks:99999999999999999999",
+            "checkerboard:0",
+            "checkerboard:-1",
+            "random:1:nan",
+            "random:1:1e-300",
+            "random:99999999999999999999999",
+            "0,,1",
+            "-",
+            "0-",
+            "3-1",
+            "0,0",
+            "left-right:3",
+            "nan",
+            "\x00",
+            "/dev/zero",
+        ]
+    ),
+    st.text(st.sampled_from("0123456789 ,-:\t"), min_size=1, max_size=12),
+)

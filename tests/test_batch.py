@@ -212,15 +212,20 @@ def test_cli_npy_json_lines_exact(tmp_path, spec_file):
     np.save(tmp_path / "m.npy", masks.reshape(7, 4, 4))
     out = CliRunner().invoke(
         cli,
-        ["cut", spec_file, "--parts-file", str(tmp_path / "m.npy"), "--json", "--values", "exact"],
+        ["cut", spec_file, "--parts-file", str(tmp_path / "m.npy"), "--jsonl", "--values", "exact"],
     )
     assert out.exit_code == 0, out.output
     lines = out.output.strip().splitlines()
     assert len(lines) == 7
+    as_array = CliRunner().invoke(
+        cli,
+        ["cut", spec_file, "--parts-file", str(tmp_path / "m.npy"), "--json", "--values", "exact"],
+    )
+    assert json.loads(as_array.output) == [json.loads(line) for line in lines]
     for i, line in enumerate(lines):
         rec = json.loads(line)
         b = cuts.bounds(SPEC_ARCH, masks[i])
-        assert rec["partition"] == i
+        assert (rec["index"], rec["partition"]) == (i, f"row {i}")
         assert (rec["upper_bound"], rec["lower_bound"], rec["exact"]) == (
             b.upper_bound,
             b.lower_bound,
@@ -237,8 +242,9 @@ def test_cli_text_file_table(tmp_path, spec_file):
     assert out.exit_code == 0, out.output
     assert "checkerboard" in out.output and "4 partitions" in out.output
     out = CliRunner().invoke(cli, ["cut", spec_file, "--parts-file", str(path), "--json"])
-    recs = [json.loads(x) for x in out.output.splitlines()]
-    assert [r["partition"] for r in recs] == labels and "upper_bound" not in recs[0]
+    recs = json.loads(out.output)
+    assert [r["partition"] for r in recs] == ["left-right", "row 1", "checkerboard", "0,1,4,5"]
+    assert [r["index"] for r in recs] == [0, 1, 2, 3] and recs[0]["upper_bound"] is None
 
 
 @pytest.mark.parametrize(

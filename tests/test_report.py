@@ -421,3 +421,252 @@ def test_cli_report_usage_errors(tmp_path, args, needle):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and needle in lines[0]
     assert not (tmp_path / "x").exists()
+
+
+# -- cut map --------------------------------------------------------------------------------
+
+
+def unit_edges(segs) -> set[tuple]:
+    """Unit cell edges covered by axis-parallel segments (merged runs split back)."""
+    out = set()
+    for (x0, y0), (x1, y1) in segs:
+        if x0 == x1:
+            for y in range(round(min(y0, y1) + 0.5), round(max(y0, y1) + 0.5)):
+                out.add(("v", round(x0 + 0.5), y))
+        else:
+            for x in range(round(min(x0, x1) + 0.5), round(max(x0, x1) + 0.5)):
+                out.add(("h", round(y0 + 0.5), x))
+    return out
+
+
+def inputs_under(g, delta) -> set[int]:
+    """Oracle: the inputs below a delta tensor, from the network graph (a tree): the inputs
+    left with it when the bond to its parent (the node one level up) is removed."""
+    import networkx as nx
+
+    level = delta[1]
+    up = [v for v in g.neighbors(delta) if v[0] == "output" or (v[0] == "conv" and v[1] > level)]
+    h = g.copy()
+    h.remove_edge(delta, up[0])
+    return {v[1] for v in nx.node_connected_component(h, delta) if v[0] == "input"}
+
+
+def expected_outline(index, windows: list[set[int]]) -> set[tuple]:
+    """Unit edges, on the image of input indices ``index`` (-1: gap), of every window."""
+    rows, cols = index.shape
+    edges = set()
+    for cells in windows:
+        inside = np.isin(index, list(cells))
+        for r in range(rows):
+            for c in range(cols + 1):
+                left = c > 0 and inside[r, c - 1]
+                right = c < cols and inside[r, c]
+                if left != right:
+                    edges.add(("v", c, r))
+        for r in range(rows + 1):
+            for c in range(cols):
+                up = r > 0 and inside[r - 1, c]
+                down = r < rows and inside[r, c]
+                if up != down:
+                    edges.add(("h", r, c))
+    return edges
+
+
+CUTMAP_CASES = [
+    (wd.load(GRID), "checkerboard"),
+    (wd.load(GRID), "left-right"),
+    (wd.load(PAPER), "even-odd"),
+    (wd.load(PAPER), "blocks:4"),
+    (wd.load(PAPER), "random:5"),
+    (wd.load(LEVINE), "checkerboard:8"),
+    (wd.load(EXAMPLES / "mirror_1d_n16.toml"), "left-right"),
+    (wd.load(EXAMPLES / "mirror_tree_n8.json"), "0,1,2,3"),
+    (
+        wd.Architecture(shape=(2, 2, 4), channels=2, layers=[wd.Layer(2, (1, 2, 2)), wd.Layer(3)]),
+        "random:1",
+    ),
+]
+
+
+@pytest.mark.parametrize("arch, part", CUTMAP_CASES)
+def test_cut_map_outlines_the_cut_windows(arch, part):
+    """Outlined windows == Cut.deltas (per level), crosses == cut input bonds, fill == mask."""
+    b = wd.bounds(arch, part)
+    cut = b.cut
+    fig = report.plot_cut_map(b, arch)
+    image, index, _ = report._partition_image(b.partition.mask, arch.shape)
+    g = wd.build_network(arch)
+    levels = {node[1] for node, _ in cut.deltas}
+    drawn = {
+        int(a.get_gid().split("-")[-1])
+        for a in fig.findobj()
+        if str(a.get_gid()).startswith("cut-windows-")
+    }
+    assert drawn == levels
+    for level in levels:
+        windows = [inputs_under(g, node) for node, _ in cut.deltas if node[1] == level]
+        coll = one(fig, f"cut-windows-{level}")
+        legend = " ".join(t.get_text() for lg in fig.legends for t in lg.texts)
+        if "outline of their union" in legend and f"layer {level} windows cut" in legend:
+            windows = [set().union(*windows)]
+        seen = set(index[index >= 0].tolist())
+        if len(arch.shape) <= 2:  # N-D shows a few slices only
+            assert expected_outline(index, windows) == unit_edges(coll.get_segments())
+        else:
+            shown = [w & seen for w in windows]
+            assert expected_outline(index, [w for w in shown if w]) == unit_edges(
+                coll.get_segments()
+            )
+    crosses = by_gid(fig, "cut-inputs")
+    want = sorted(u[1] for u, _, _ in cut.bonds)
+    if want:
+        got = sorted(int(index[int(round(y)), int(round(x))]) for x, y in crosses[0].get_offsets())
+        assert got == want
+    else:
+        assert not crosses
+    im = one(fig, "cutmap")
+    rgba = im.to_rgba(im.get_array())
+    for (r, c), i in np.ndenumerate(index):
+        if i >= 0:
+            want_c = report.cutmap.TINT_A if b.partition.mask[i] else report.cutmap.TINT_B
+            assert tuple(np.round(rgba[r, c], 4)) == tuple(np.round(to_rgba(want_c), 4))
+
+
+def test_cut_map_legend_names_every_line():
+    arch = wd.load(LEVINE)
+    b = wd.bounds(arch, "checkerboard:8")
+    fig = report.plot_cut_map(b, arch)
+    texts = [t.get_text() for lg in fig.legends for t in lg.texts]
+    assert any("layer 3 windows cut: 16 of 16 (256 inputs each)" in t for t in texts)
+    lines = [a for a in fig.findobj(LineCollection) if str(a.get_gid()).startswith("cut-windows")]
+    assert len(texts) == 2 + len(lines)  # the two sides, then one entry per outlined level
+
+
+def test_cut_map_large_grid_outlines_the_union():
+    """256x256 with 2x2 windows: too small to outline one by one, so their union is."""
+    arch = wd.Architecture(
+        shape=(256, 256),
+        channels=2,
+        layers=[wd.Layer(2, (2, 2))] + [wd.Layer(4, (4, 4))] * 3 + [wd.Layer(4)],
+    )
+    mask = np.zeros((256, 256), bool)
+    mask[:2, :2] = True  # one corner window on side A: the cut takes its delta or its inputs
+    b = wd.bounds(arch, mask.ravel())
+    fig = report.plot_cut_map(b, arch)
+    assert b.cut.counts(arch.depth) == (0, 1, 0, 0, 0, 0)
+    texts = " ".join(t.get_text() for lg in fig.legends for t in lg.texts)
+    assert "layer 0 windows cut: 1 of 16384 (4 inputs each)" in texts
+    assert "outline of their union" in texts
+    assert unit_edges(one(fig, "cut-windows-0").get_segments()) == expected_outline(
+        np.arange(256 * 256).reshape(256, 256), [{0, 1, 256, 257}]
+    )
+
+
+def test_partition_window_lines_are_in_the_legend():
+    arch = wd.load(LEVINE)  # white lines every 8 cells: the layer-2 windows (8x8 inputs)
+    fig = report.plot_partition(wd.bounds(arch, "left-right"), arch)
+    levels = {a.get_gid() for a in fig.findobj() if str(a.get_gid()).startswith("windows-")}
+    texts = " ".join(t.get_text() for lg in fig.legends for t in lg.texts)
+    assert levels  # some are drawn, and each drawn level is named with its window size
+    for gid in levels:
+        level = int(gid.split("-")[1])
+        side = 2 ** (level + 1)
+        assert f"pooling windows of layer {level} ({side}x{side} inputs)" in texts
+
+
+def test_interaction_profile_equal_designs_stay_visible():
+    arch = wd.load(GRID)
+    fig = report.plot_interaction_profile({"spec": arch, "copy": arch.with_widths(arch.widths)})
+    first, second = fig.axes[0].get_lines()
+    assert list(first.get_ydata()) == list(second.get_ydata())
+    assert second.get_label().endswith("(= spec)") and "(=" not in first.get_label()
+    assert second.get_markersize() > first.get_markersize()  # hollow, larger: both seen
+    assert second.get_markerfacecolor() == "none"
+    assert (
+        "bits" in fig.axes[0].get_ylabel()
+        and "log2 upper bound (log" not in fig.axes[0].get_ylabel()
+    )
+
+
+def test_y_scale_convention_is_shared():
+    """Linear from 0 below a factor of 16 between values, log2 from there, in every figure."""
+    from matplotlib.figure import Figure
+
+    from widthdesign.report._common import LOG_SPAN, _y_scale
+
+    ax = Figure().add_subplot()
+    assert not _y_scale(ax, [1.0, LOG_SPAN - 1.0], "x") and ax.get_ylim()[0] == 0
+    ax = Figure().add_subplot()
+    assert _y_scale(ax, [1.0, float(LOG_SPAN)], "x") and ax.get_yscale() == "log"
+    assert ax.get_ylabel() == "x (log scale)"
+    arch = wd.load(LEVINE)  # 6144 bits for checkerboard next to 5 for blocks: log axis
+    prof = report.plot_interaction_profile(arch).axes[0]
+    assert prof.get_yscale() == "log"
+
+
+def test_widths_and_sweep_say_what_the_baselines_are(small_rec):
+    fig = report.plot_widths(small_rec)
+    texts = " ".join(
+        t.get_text() for lg in fig.legends + [fig.axes[0].get_legend()] if lg for t in lg.texts
+    )
+    assert "uniform = the best equal-width design within the budget" in texts
+    assert "spec = the spec's own widths" in texts
+    fig = report.plot_budget_sweep([small_rec])
+    texts = " ".join(t.get_text() for t in fig.axes[0].get_legend().texts)
+    assert "uniform = the best equal-width design" in texts
+
+
+def test_collapsed_axis_ends_near_the_data():
+    arch = wd.load(LEVINE)
+    b = wd.bounds(arch, "checkerboard")
+    ax = report.plot_network(b, arch).axes[0]
+    assert ax.get_xlim()[1] <= 1.15 * b.log2_upper_bound
+
+
+def test_report_of_a_large_grid_has_cut_maps(tmp_path):
+    arch = wd.load(LEVINE)
+    written = report.write_report(tmp_path / "r", arch, ["checkerboard:8"])
+    names = sorted(p.name for p in written)
+    assert "cutmap-01-checkerboard-8.png" in names and "network-01-checkerboard-8.png" in names
+    assert not [n for n in names if n.startswith("partition-")]
+    md = (tmp_path / "r" / "summary.md").read_text()
+    assert "Cut map for checkerboard:8" in md and "Min cut for checkerboard:8, per level" in md
+
+
+def test_interaction_profile_marks_zero_bits_on_a_log_axis():
+    """Width 1 at the top makes long-range bounds 1 (0 bits): shown on the axis floor."""
+    arch = wd.load(LEVINE)
+    thin = arch.with_widths([128, 32, 1, 1, 1, 1])
+    fig = report.plot_interaction_profile({"spec": arch, "thin": thin})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    ks, values, _ = report.interaction_profile(thin)
+    want = [k for k, v in zip(ks, values) if v <= 0]
+    assert want  # the case this test is about
+    marks = one(fig, "zero-bits")
+    assert [round(x) for x, _ in marks.get_offsets()] == want
+    assert all(y == pytest.approx(ax.get_ylim()[0]) for _, y in marks.get_offsets())
+    assert "0 bits (bound 1), below the axis" in [t.get_text() for t in ax.get_legend().texts]
+
+
+def test_width_bars_stand_on_a_log_axis():
+    """Widths 2 next to 256 get a log axis; the bars (from 0) still have their full height."""
+    from types import SimpleNamespace as NS
+
+    rec = NS(
+        design=NS(widths=(2, 256), cost=10, objective=1.0),
+        baselines={"uniform": NS(widths=(16, 16), cost=9, objective=0.5)},
+    )
+    fig = report.plot_widths(rec)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()
+    bottom = ax.get_window_extent().y0
+    for container in ax.containers:
+        for patch in container.patches:
+            box = patch.get_window_extent()
+            # a finite rectangle from below the axis floor (clipped there): a masked 0 would
+            # make it infinite, and Agg would not draw it
+            assert math.isfinite(box.y0) and box.y0 <= bottom and box.y1 > bottom + 5

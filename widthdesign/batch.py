@@ -242,8 +242,8 @@ class _Plan:
     exps: tuple[int, ...] | None  # dims as exponents of base
     fields: _Fields | None
     lower: tuple[tuple[int, tuple[int, ...]], ...]  # (p, dims rounded as exponents of p)
-    primes: tuple[int, ...]
-    factors: np.ndarray  # [L + 1, Q] prime exponents of each dim
+    primes: tuple[int, ...]  # a coprime base of dims and lower bases (not always primes)
+    factors: np.ndarray  # [L + 1, Q] exponents of each dim over primes
     cache: dict  # tables and helpers built on first use
 
 
@@ -295,7 +295,8 @@ def _plan(arch: Architecture, dims: tuple[int, ...]) -> _Plan:
     exps = tuple(_exact_log(d, base) for d in dims) if base is not None else None
     # level j holds at most sizes[j] items (bonds for j = 0, windows of level j - 1)
     fields = _make_fields([s.bit_length() for s in sizes]) if base is None else None
-    primes, factors = _factor_matrix(dims)
+    lower = _useful_bases(dims) if base is None else ()
+    primes, factors = _factor_matrix(dims, [p for p, _ in lower])
     return _Plan(
         dims=dims,
         n=arch.num_inputs,
@@ -311,7 +312,7 @@ def _plan(arch: Architecture, dims: tuple[int, ...]) -> _Plan:
         base=base,
         exps=exps,
         fields=fields,
-        lower=_useful_bases(dims) if base is None else (),
+        lower=lower,
         primes=primes,
         factors=factors,
         cache={},
@@ -396,26 +397,50 @@ def _useful_bases(dims: tuple[int, ...]) -> tuple[tuple[int, tuple[int, ...]], .
     return tuple(keep)
 
 
-def _factor_matrix(dims: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray]:
-    facs = [_factorize(d) for d in dims]
-    primes = tuple(sorted(set().union(*[f.keys() for f in facs])))
-    mat = np.zeros((len(dims), len(primes)), dtype=np.int64)
-    for i, f in enumerate(facs):
-        for q, e in f.items():
-            mat[i, primes.index(q)] = e
-    return primes, mat
+def _factor_matrix(
+    dims: tuple[int, ...], extra: Sequence[int] = ()
+) -> tuple[tuple[int, ...], np.ndarray]:
+    """Exponents of ``dims`` (rows) over a coprime base of ``dims`` and ``extra``: equal
+    exponent rows mean equal products (unique factorization over pairwise coprime factors),
+    without factoring anything into primes (a 61-bit prime would take forever)."""
+    base = coprime_base([*dims, *extra])
+    mat = np.array([exponents_over(d, base) for d in dims], dtype=np.int64)
+    return base, mat.reshape(len(dims), len(base))
 
 
-def _factorize(d: int) -> dict[int, int]:
-    out: dict[int, int] = {}
-    q = 2
-    while q * q <= d:
+def coprime_base(values: Sequence[int]) -> tuple[int, ...]:
+    """Pairwise coprime ints > 1 of which every value is a product of powers, by gcd
+    refinement (each split lowers the product of the set, so it ends).
+
+    >>> coprime_base([12, 18]), coprime_base([2**61 - 1, 6, 4])
+    ((2, 3), (2, 3, 2305843009213693951))
+    """
+    base = {int(v) for v in values if v > 1}
+    while True:
+        items = sorted(base)
+        pair = next(
+            ((x, y) for i, x in enumerate(items) for y in items[i + 1 :] if math.gcd(x, y) > 1),
+            None,
+        )
+        if pair is None:
+            return tuple(items)
+        x, y = pair
+        g = math.gcd(x, y)
+        base = (base - {x, y}) | {x // g, y // g, g}
+        base.discard(1)
+
+
+def exponents_over(d: int, base: Sequence[int]) -> list[int]:
+    """Exponents of ``d`` over a coprime base that factors it (see :func:`coprime_base`)."""
+    out = []
+    for q in base:
+        e = 0
         while d % q == 0:
-            out[q] = out.get(q, 0) + 1
             d //= q
-        q += 1
-    if d > 1:
-        out[d] = out.get(d, 0) + 1
+            e += 1
+        out.append(e)
+    if d != 1:
+        raise ValueError(f"{d} does not factor over {base}")
     return out
 
 
@@ -770,7 +795,7 @@ def _assemble(plan: _Plan, parts: list[dict], total: int) -> BatchBounds:
     upper_primes = counts @ plan.factors
     exact = ~upper_primes.any(axis=1)
     for j, p in enumerate(bases):
-        fp = np.array([_factorize(p).get(q, 0) for q in plan.primes], dtype=np.int64)
+        fp = np.array(exponents_over(p, plan.primes), dtype=np.int64)
         exact |= (upper_primes == lower_e[:, j : j + 1] * fp).all(axis=1)
     return BatchBounds(
         log2_upper=log2_upper,
@@ -788,6 +813,13 @@ def _assemble(plan: _Plan, parts: list[dict], total: int) -> BatchBounds:
 # -- reading many partitions ----------------------------------------------------------------
 
 
+def _not_an_index(line: str, digits: str, n: int) -> bool:
+    """A 0/1 line of the wrong length that cannot be read as one input index either:
+    separated digits, a leading zero, or a number past the last input."""
+    separated = len(line.split()) > 1 or "," in line
+    return separated or digits[0] == "0" or len(digits) > len(str(n - 1)) or int(digits) >= n
+
+
 def read_parts_file(path: str, arch: Architecture) -> tuple[np.ndarray, list[Any]]:
     """Masks ``[P, N]`` and labels from a partitions file.
 
@@ -798,26 +830,37 @@ def read_parts_file(path: str, arch: Architecture) -> tuple[np.ndarray, list[Any
     """
     from pathlib import Path
 
-    from .partitions import parse_partition, read_masks
+    from .partitions import (
+        MAX_TEXT_BYTES,
+        parse_partition,
+        read_masks,
+        read_text_capped,
+        zero_one_line,
+    )
 
     n = arch.num_inputs
     if Path(path).suffix.lower() == ".npy":
         masks = read_masks(path, tuple(arch.shape))
         return masks, list(range(masks.shape[0]))
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PartitionError(f"Partition file {path!r}: unreadable ({exc})") from None
+    if not Path(path).is_file():
+        state = "not a regular file" if Path(path).exists() else "not found"
+        raise PartitionError(f"Partition file {path!r}: {state}; expected a .npy or text file")
+    text = read_text_capped(Path(path), MAX_TEXT_BYTES, "Partition file")
     rows, labels = [], []
     for lineno, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        compact = "".join(line.split())
-        if len(compact) == n and set(compact) <= {"0", "1"}:
+        compact = zero_one_line(line)
+        if compact is not None and len(compact) == n:
             rows.append(np.frombuffer(compact.encode(), dtype=np.uint8) == ord("1"))
             labels.append(len(labels))
             continue
+        if compact is not None and len(compact) > 1 and _not_an_index(line, compact, n):
+            raise PartitionError(
+                f"Partition file {path!r}, line {lineno}: {len(compact)} 0/1 values; "
+                f"expected {n} (one per input)"
+            )
         try:
             part = parse_partition(line, arch)
         except PartitionError as exc:

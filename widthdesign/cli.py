@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import os
 import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import click
 import numpy as np
 
 from . import cuts, spec
-from .errors import WidthDesignError
+from .errors import BudgetError, WidthDesignError
+from .optimize import DEFAULT_MAX_RATIO, DEFAULT_MIN_WIDTH, DEFAULT_SLACK, OBJECTIVES
 
 # Bounds reach 10^1000 and beyond; print them whole (Python caps int->str at 4300 digits).
 sys.set_int_max_str_digits(0)
@@ -105,6 +109,22 @@ def json_option(fn: Callable) -> Callable:
     )
 
 
+def jsonl_options(fn: Callable) -> Callable:
+    """--json (one JSON array) and --jsonl (one JSON object per line, for streams)."""
+    fn = click.option(
+        "--jsonl",
+        "as_jsonl",
+        is_flag=True,
+        help="Print one JSON object per line (JSON Lines, for streams) instead of a table.",
+    )(fn)
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print one JSON array of objects (one per partition) instead of a table.",
+    )(fn)
+
+
 def method_option(fn: Callable) -> Callable:
     return click.option(
         "--method",
@@ -120,10 +140,38 @@ def method_option(fn: Callable) -> Callable:
 
 def dumps_json(data: Any) -> str:
     """Indented JSON whose innermost lists (of numbers or strings) stay on one line."""
+    tag = os.urandom(6).hex()  # placeholders no label can forge
+    data, big = _stash_big_ints(data, tag)
     text = json.dumps(data, indent=2)
-    return _INNER_LIST.sub(
+    text = _INNER_LIST.sub(
         lambda m: re.sub(r"\s+", " ", m.group(0)).replace("[ ", "[").replace(" ]", "]"), text
     )
+    return _unstash_big_ints(text, big, tag)
+
+
+#: Ints of more bits than this are printed by cuts.int_to_decimal (json's str() of an int is
+#: quadratic: minutes for the 2.5-million-digit bound of a 4096x4096 checkerboard).
+_BIG_INT_BITS = 20000
+
+
+def _stash_big_ints(data: Any, tag: str, big: list | None = None) -> tuple[Any, list]:
+    """``data`` with huge ints replaced by placeholder strings, and the ints."""
+    big = [] if big is None else big
+    if isinstance(data, int) and not isinstance(data, bool) and data.bit_length() > _BIG_INT_BITS:
+        big.append(data)
+        return f"@@bigint-{tag}:{len(big) - 1}@@", big
+    if isinstance(data, dict):
+        return {k: _stash_big_ints(v, tag, big)[0] for k, v in data.items()}, big
+    if isinstance(data, list):
+        return [_stash_big_ints(v, tag, big)[0] for v in data], big
+    return data, big
+
+
+def _unstash_big_ints(text: str, big: list, tag: str) -> str:
+    if not big:
+        return text
+    pattern = rf'"@@bigint-{tag}:(\d+)@@"'
+    return re.sub(pattern, lambda m: cuts.int_to_decimal(big[int(m.group(1))]), text)
 
 
 _INNER_LIST = re.compile(r"\[[^\[\]{}]*\]")
@@ -131,6 +179,66 @@ _INNER_LIST = re.compile(r"\[[^\[\]{}]*\]")
 
 def echo_json(data: Any) -> None:
     click.echo(dumps_json(data))
+
+
+#: Keys of every partition record of ``cut`` and ``verify`` (--json, --jsonl), in order.
+RECORD_KEYS = (
+    "index",
+    "partition",
+    "upper_bound",
+    "lower_bound",
+    "exact",
+    "log2_upper_bound",
+    "log2_lower_bound",
+    "lower_base",
+    "side_a",
+    "cut",
+)
+
+
+def bounds_record(index: int, b: cuts.Bounds) -> dict[str, Any]:
+    """The record of one partition's bounds: :data:`RECORD_KEYS`, ``partition`` its label."""
+    data = b.to_dict()
+    return {"index": index, **{k: data[k] for k in RECORD_KEYS[1:]}}
+
+
+def batch_records(res: Any, labels: Sequence[Any], values: str) -> list[dict[str, Any]]:
+    """Records of a batch with the keys of :func:`bounds_record`: what the batch engine does
+    not compute is ``null`` (``cut``, ``lower_base``, ``side_a``, and the exact bounds unless
+    ``values == "exact"``); ``partition`` is the label of the file's line (``row I`` for
+    0/1 rows and .npy rows)."""
+    out = []
+    for i, rec in enumerate(res.to_records(values, labels=list(range(len(labels))))):
+        full = {
+            "index": i,
+            "partition": batch_label(labels[i]),
+            "upper_bound": None,
+            "lower_bound": None,
+        }
+        full.update({k: v for k, v in rec.items() if k != "partition"})
+        out.append({k: full.get(k) for k in RECORD_KEYS})
+    return out
+
+
+def batch_label(label: Any) -> str:
+    """A partition label of a parts file as a string: its spec, or ``row I`` for a 0/1 row."""
+    return label if isinstance(label, str) else f"row {label}"
+
+
+def echo_records(records: Sequence[dict[str, Any]], jsonl: bool) -> None:
+    """One JSON array (indented), or with ``jsonl`` one compact object per line."""
+    if not jsonl:
+        echo_json(list(records))
+        return
+    for rec in records:
+        click.echo(json.dumps(rec, separators=(",", ":")))
+
+
+def _json_mode(as_json: bool, as_jsonl: bool) -> bool:
+    """True for machine output; refuses both flags at once."""
+    if as_json and as_jsonl:
+        raise CliError("--json and --jsonl: give one or the other, not both")
+    return as_json or as_jsonl
 
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
@@ -207,7 +315,7 @@ def _require_parts(parts: Iterable[str]) -> list[str]:
     help="With --parts-file: log2 bounds only, or also the exact integers.",
 )
 @method_option
-@json_option
+@jsonl_options
 def cut(
     arch: spec.Architecture,
     parts: tuple[str, ...],
@@ -215,6 +323,7 @@ def cut(
     values: str,
     method: str,
     as_json: bool,
+    as_jsonl: bool,
 ) -> None:
     """Exact bounds on the separation rank for each partition, with the min cut.
 
@@ -223,38 +332,46 @@ def cut(
     rounded down to powers of one integer p); EXACT when they meet.
 
     With --parts-file the bounds of every partition in FILE come from the batch engine
-    (same values, no cut certificate); --json then prints one JSON object per line.
+    (same values, no cut certificate).
+
+    \b
+    Output: a table; --json one JSON array, --jsonl one JSON object per line (for
+    streams), with or without --parts-file. Every object has the same keys: index
+    (0-based, in --part or FILE order), partition (its label, a string; "row I" for 0/1
+    rows of FILE), upper_bound, lower_bound (exact integers), exact, log2_upper_bound,
+    log2_lower_bound, lower_base, side_a, cut; with --parts-file, cut, lower_base and
+    side_a are null, and so are upper_bound and lower_bound unless --values exact.
 
     \b
     Example:
       widthdesign cut examples/paper_1d_n16.toml --part left-right --part even-odd
       widthdesign cut examples/grid_4x4.toml -p checkerboard -p 0,1,4,5 --json
-      widthdesign cut examples/levine_64x64.toml --parts-file masks.npy --json
+      widthdesign cut examples/levine_64x64.toml --parts-file masks.npy --jsonl
     """
+    machine = _json_mode(as_json, as_jsonl)
     if parts_file is not None:
         if parts:
             raise CliError("--part and --parts-file: give one or the other, not both")
-        _cut_batch(arch, parts_file, values, as_json)
+        _cut_batch(arch, parts_file, values, machine, as_jsonl)
         return
     results = with_progress(
         "cut", _require_parts(parts), lambda p: cuts.bounds(arch, p, method=method)
     )
-    if as_json:
-        echo_json([r.to_dict() for r in results])
+    if machine:
+        echo_records([bounds_record(i, r) for i, r in enumerate(results)], as_jsonl)
         return
     click.echo(bounds_table(arch, results))
 
 
-def _cut_batch(arch: spec.Architecture, path: str, values: str, as_json: bool) -> None:
+def _cut_batch(arch: spec.Architecture, path: str, values: str, machine: bool, jsonl: bool) -> None:
     from .batch import bounds_many, read_parts_file
 
     masks, labels = read_parts_file(path, arch)
     progress = Progress("cut", masks.shape[0])
     res = bounds_many(arch, masks, progress=progress.update)
     progress.close()
-    if as_json:
-        for rec in res.to_records(values, labels=labels):
-            click.echo(json.dumps(rec, separators=(",", ":")))
+    if machine:
+        echo_records(batch_records(res, labels, values), jsonl)
         return
     click.echo(batch_table(arch, res, labels, values))
 
@@ -273,7 +390,7 @@ def batch_table(arch: spec.Architecture, res, labels: Sequence[Any], values: str
     rows = []
     for i in range(shown):
         row = [
-            labels[i],
+            batch_label(labels[i]),
             f"{res.log2_upper[i]:.3f}",
             f"{res.log2_lower[i]:.3f}",
             "yes" if res.exact[i] else "no",
@@ -294,8 +411,12 @@ def batch_table(arch: spec.Architecture, res, labels: Sequence[Any], values: str
     return "\n".join(lines)
 
 
-def bounds_table(arch: spec.Architecture, results: Sequence[cuts.Bounds], extra=None) -> str:
-    header = ["partition", "upper", "lower", "exact", "log2 upper", "cut"]
+def bounds_table(
+    arch: spec.Architecture, results: Sequence[cuts.Bounds], extra=None, exact: str = "exact"
+) -> str:
+    """Bounds per partition; ``extra`` adds a rank column, ``exact`` names the column that
+    says whether the bounds meet."""
+    header = ["partition", "upper", "lower", exact, "log2 upper", "cut"]
     rows = []
     for i, r in enumerate(results):
         row = [
@@ -323,34 +444,60 @@ def bounds_table(arch: spec.Architecture, results: Sequence[cuts.Bounds], extra=
 @parts_option
 @click.option("--shared", is_flag=True, help="One kernel per layer (weight sharing).")
 @click.option(
-    "--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Random draws."
+    "--seeds",
+    type=click.IntRange(min=1, max=1000),
+    default=3,
+    show_default=True,
+    help="Random draws (1..1000).",
 )
-@json_option
+@jsonl_options
 def verify(
-    arch: spec.Architecture, parts: tuple[str, ...], shared: bool, seeds: int, as_json: bool
+    arch: spec.Architecture,
+    parts: tuple[str, ...],
+    shared: bool,
+    seeds: int,
+    as_json: bool,
+    as_jsonl: bool,
 ) -> None:
     """Exact rank of random networks over a prime field, next to the bounds.
 
     Builds the network with random weights mod a prime, forms its grid tensor and computes
     the rank of its matricization (max over --seeds draws): the generic rank with high
-    probability. Needs M^N <= 4194304.
+    probability. Needs M^N <= 4194304. In the table, "bounds meet" says whether the lower
+    and upper bounds are equal; rank = upper means the min cut is reached by random weights.
+    --json / --jsonl: the records of cut (same keys) plus rank and shared.
 
     \b
     Example:
       widthdesign verify examples/paper_1d_n16.toml --part left-right --part 0,1
     """
-    from .verify import verify_rank
+    from .verify import check_size, verify_rank
+
+    check_size(arch)  # from the sizes alone, before any bound is computed
 
     def one(p):
         b = cuts.bounds(arch, p)
         rank = verify_rank(arch, b.partition, shared=shared, seeds=seeds, progress=_note)
         return b, rank
 
+    machine = _json_mode(as_json, as_jsonl)
     results = with_progress("verify", _require_parts(parts), one)
-    if as_json:
-        echo_json([{**b.to_dict(), "rank": rank, "shared": shared} for b, rank in results])
+    if machine:
+        records = [
+            {**bounds_record(i, b), "rank": rank, "shared": shared}
+            for i, (b, rank) in enumerate(results)
+        ]
+        echo_records(records, as_jsonl)
         return
-    click.echo(bounds_table(arch, [b for b, _ in results], extra=[r for _, r in results]))
+    ranks = [r for _, r in results]
+    click.echo(bounds_table(arch, [b for b, _ in results], extra=ranks, exact="bounds meet"))
+    reached = sum(r == b.upper_bound for (b, _), r in zip(results, ranks))
+    kind = "shared " if shared else ""
+    click.echo(
+        f"rank: exact rank of random {kind}weights (max over {seeds} draws); "
+        "bounds meet: lower = upper bound\n"
+        f"rank = upper ({reached} of {len(ranks)} here): the min cut is reached by random weights"
+    )
 
 
 # -- inspect --------------------------------------------------------------------------------
@@ -383,7 +530,7 @@ def inspect(arch: spec.Architecture, as_json: bool) -> None:
         return
     click.echo(
         f"{arch.name or 'network'}: {arch.num_inputs} inputs on grid {list(arch.shape)}, "
-        f"M={arch.channels} channels, Y={arch.classes} classes"
+        f"M={arch.channels} channels, Y={arch.classes} {_plural(arch.classes, 'class', 'classes')}"
         + (", explicit pooling tree" if arch.tree is not None else "")
     )
     rows = [
@@ -400,6 +547,10 @@ def inspect(arch: spec.Architecture, as_json: bool) -> None:
     click.echo(table(rows, ["layer", "grid in", "pool", "positions", "width", "windows out"]))
     if costs:
         click.echo("costs: " + ", ".join(f"{k} = {v}" for k, v in costs.items()))
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
 
 
 def _fmt_pool(pool) -> str:
@@ -440,8 +591,8 @@ def network(arch: spec.Architecture, out: str, force: bool) -> None:
         raise CliError(f"--out = {out!r}: expected a file name ending in .graphml or .json")
     if path.exists() and not force:
         raise CliError(f"--out = {out!r}: file exists; expected a new path (or --force)")
-    if not path.parent.is_dir():
-        raise CliError(f"--out = {out!r}: folder {str(path.parent)!r} does not exist")
+    spec.check_output_file(path, force, "--out")  # missing folder, read-only, /proc...
+    builder.check_network_size(arch, "network")
     g = builder.build_network(arch)
     (builder.write_graphml if suffix == ".graphml" else builder.write_json)(g, path)
     click.echo(f"wrote {path} ({g.number_of_nodes()} nodes, {g.number_of_edges()} bonds)")
@@ -516,6 +667,13 @@ def write_report_files(
         click.echo(str(path), err=quiet)
 
 
+def _finite(ctx, param, value: float | None) -> float | None:
+    """Refuse nan and inf: FloatRange lets nan through (every comparison with it is false)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number of seconds", ctx, param)
+    return value
+
+
 def optimizer_options(fn: Callable) -> Callable:
     """The optimizer's options (--favor, --cost, --choices, --objective, --limit, --fix,
     --time-limit), handed to the command as ``favor`` (a list) and ``solve`` (keyword
@@ -537,21 +695,54 @@ def optimizer_options(fn: Callable) -> Callable:
         help="Cost model of the budget.",
     )
     @click.option(
-        "--choices", metavar="W,W,...", help="Candidate widths (default: powers of two 1..1024)."
+        "--choices",
+        metavar="W,W,...|A..B[:S]",
+        help="Candidate widths: a list, or a range A..B with step S (8..512:8); default "
+        "powers of two 1..1024, before the floors.",
     )
     @click.option(
         "--objective",
-        type=click.Choice(["sum", "maximin"]),
+        type=click.Choice(list(OBJECTIVES)),
         default="sum",
         show_default=True,
-        help="Maximize the sum or the minimum of the weighted log2 upper bounds.",
+        help="sum: the weighted mean of the favored scores; maximin: the smallest weighted "
+        "score. A score is log2(upper bound) / the best log2 bound any design within the "
+        "budget reaches for that partition alone.",
+    )
+    @click.option(
+        "--slack",
+        type=float,
+        default=DEFAULT_SLACK,
+        show_default=True,
+        help="Fraction of the best objective a design may give up to gain breadth (mean score "
+        "over every scale of the grid); 0: the exact optimum. Provisional default, see "
+        "docs/training.md.",
+    )
+    @click.option(
+        "--max-ratio",
+        "max_ratio",
+        default=str(DEFAULT_MAX_RATIO),
+        show_default=True,
+        metavar="R|none",
+        help="Largest ratio of consecutive widths, both ways (bounds alone reward zigzags); "
+        "none: unbounded. Provisional default, see docs/training.md.",
+    )
+    @click.option(
+        "--min-width",
+        "min_width",
+        type=int,
+        default=DEFAULT_MIN_WIDTH,
+        show_default=True,
+        help="Smallest width of a layer without --limit (width-1 layers train at chance); "
+        "the top layer also gets at least the number of classes.",
     )
     @click.option(
         "--limit",
         "limits",
         multiple=True,
         metavar="L:MIN:MAX",
-        help="Width limits of layer L (MIN or MAX may be empty). Repeatable.",
+        help="Width limits of layer L (MIN or MAX may be empty); replaces the floors of that "
+        "layer. Repeatable.",
     )
     @click.option(
         "--fix", "fixes", multiple=True, metavar="L:W", help="Fix layer L's width to W. Repeatable."
@@ -559,14 +750,34 @@ def optimizer_options(fn: Callable) -> Callable:
     @click.option(
         "--time-limit",
         type=click.FloatRange(min=0, min_open=True),
+        callback=_finite,
         default=None,
         help="Seconds per optimization; the best design found is returned (optimal: false).",
     )
     @functools.wraps(fn)
-    def wrapper(cost, choices, objective, limits, fixes, time_limit, favor, **kwargs):
-        solve: dict[str, Any] = {"cost": cost, "objective": objective, "time_limit": time_limit}
+    def wrapper(
+        cost,
+        choices,
+        objective,
+        slack,
+        max_ratio,
+        min_width,
+        limits,
+        fixes,
+        time_limit,
+        favor,
+        **kwargs,
+    ):
+        solve: dict[str, Any] = {
+            "cost": cost,
+            "objective": objective,
+            "time_limit": time_limit,
+            "slack": slack,
+            "max_ratio": max_ratio,
+            "min_width": min_width,
+        }
         if choices is not None:
-            solve["choices"] = _int_list(choices, "--choices")
+            solve["choices"] = _choices(choices)
         solve["limits"] = {
             int(layer): (_opt_int(lo, "--limit MIN"), _opt_int(hi, "--limit MAX"))
             for layer, lo, hi in _layer_specs(limits, "--limit", 3)
@@ -577,6 +788,20 @@ def optimizer_options(fn: Callable) -> Callable:
         return fn(favor=list(favor), solve=solve, **kwargs)
 
     return wrapper
+
+
+def _choices(text: str) -> list[int]:
+    """``--choices``: ``1,2,4`` or a range ``8..512:8`` (inclusive, step after the colon)."""
+    m = re.fullmatch(r"\s*(\d{1,10})\s*\.\.\s*(\d{1,10})\s*(?::\s*(\d{1,10})\s*)?", text)
+    if m is None:
+        return _int_list(text, "--choices")
+    lo, hi, step = int(m[1]), int(m[2]), int(m[3] or 1)
+    if lo < 1 or hi < lo or step < 1 or (hi - lo) // step >= 4096:
+        raise CliError(
+            f"--choices = {text!r}: expected A..B[:S] with 1 <= A <= B, S >= 1 and at most "
+            "4096 widths"
+        )
+    return list(range(lo, hi + 1, step))
 
 
 def report_options(fn: Callable) -> Callable:
@@ -609,16 +834,20 @@ def _sweep(arch, rec, favor, solve, sweep_text: str) -> list | None:
     """Recommendations over the sweep's feasible budgets (reusing ``rec`` at its budget)."""
     from . import optimize
 
-    cheapest, _ = optimize.cheapest_design(
-        arch, solve["cost"], solve.get("choices"), solve.get("limits"), solve.get("fixed")
-    )
-    budgets = [b for b in _sweep_budgets(sweep_text, rec.budget) if b >= cheapest]
+    budgets = _sweep_budgets(sweep_text, rec.budget)
     if len(budgets) < 2:
         return None
     _note(f"budget sweep over {len(budgets)} budgets")
-    return [
-        rec if b == rec.budget else optimize.recommend(arch, b, favor, **solve) for b in budgets
-    ]
+    out = []
+    for b in budgets:
+        if b == rec.budget:
+            out.append(rec)
+            continue
+        try:
+            out.append(optimize.recommend(arch, b, favor, **solve))
+        except BudgetError:  # below the cheapest design: not part of the sweep
+            continue
+    return out if len(out) >= 2 else None
 
 
 @cli.command()
@@ -670,6 +899,7 @@ def report(
     from . import report as rep
 
     rep.check_report_folder(out, force)  # fail before any long computation
+    spec.check_output_folder(out, "--out")
     if budget is None:
         if favor:
             raise CliError("--favor: needs --budget (the compute budget to recommend under)")
@@ -721,11 +951,9 @@ class _SolveProgress:
         if time.monotonic() - self.start <= self.delay:
             return
         self.shown = True
-        best = "-" if info["best"] is None else f"{info['best']:.4f}"
-        bound = "" if info["bound"] is None else f", bound {info['bound']:.4f}"
         click.echo(
-            f"\rrecommend: {info['stage']} solve {info['iteration']}, {info['cuts']} cuts, "
-            f"best {best}{bound} ({info['seconds']:.1f} s)   ",
+            f"\rrecommend: stage {info['stage']} done, {info['round']} searches "
+            f"({info['seconds']:.1f} s)   ",
             err=True,
             nl=False,
         )
@@ -774,18 +1002,24 @@ def recommend(
     fmt: str,
     force: bool,
 ) -> None:
-    """Layer widths that maximize the favored partitions' bounds under a compute budget.
+    """Layer widths a practitioner would train, from the favored interactions and a budget.
 
-    Maximizes sum_p w_p log2(upper bound_p) (or its minimum) over the candidate widths with
-    cost <= budget, exactly: OR-Tools CP-SAT with lazily generated min cuts, proved optimal
-    unless --time-limit cuts it short. Widths in SPEC are optional; when given they are
-    shown as a baseline, next to the best uniform-width design under the same budget.
+    Each favored partition gets a score: log2 of its min-cut upper bound divided by the best
+    log2 bound any design within the budget reaches for that partition alone (1 = as good as
+    it can get). recommend maximizes the weighted mean score (or the smallest, --objective
+    maximin); then, among designs within --slack of that optimum, the breadth (mean score
+    over every scale of the grid, so no scale is starved); then the sum of log2 widths (no
+    budget left unspent), the lowest cost, the smallest widths. Floors: --min-width (2), a top
+    width of at least the number of classes, consecutive widths within --max-ratio (2).
+    Exact branch and bound; "optimal (proved)" unless --time-limit cuts it short. Baselines:
+    the widest uniform width within the budget, wide-base / wide-tip (4r, 2r, r by thirds),
+    and the spec's widths when given.
 
     \b
     Example:
       widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor global
-      widthdesign recommend examples/paper_1d_n16.toml --budget 200 --favor left-right=2 \\
-          --favor even-odd --choices 1,2,3,4,5,6,7,8 --json
+      widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor local \\
+          --choices 8..512:8 --slack 0 --json
     """
     from pathlib import Path
 
@@ -796,17 +1030,22 @@ def recommend(
     # refuse before solving, not after
     if write_spec is not None and not force and Path(write_spec).exists():
         raise SpecError("output file", write_spec, "a path that does not exist yet (or --force)")
+    if write_spec is not None:
+        spec.check_output_file(write_spec, force, "--write-spec")
     if report_dir is not None:
         from . import report as rep
 
         rep.check_report_folder(report_dir, force)
+        spec.check_output_folder(report_dir, "--report")
     progress = _SolveProgress()
     try:
         rec = optimize.recommend(arch, budget, favor, progress=progress, **solve)
     finally:
         progress.close()
+    # all outputs or none: remember what --write-spec replaces, restore it if the report fails
+    previous = _snapshot(write_spec)
     if write_spec is not None:
-        spec.dump(rec.arch, write_spec, force=force)
+        spec.dump(replace(rec.arch, name=recommended_name(rec, arch.name)), write_spec, force=force)
     if as_json:
         echo_json(rec.to_dict())
     else:
@@ -814,38 +1053,83 @@ def recommend(
     if write_spec is not None and not as_json:
         click.echo(f"wrote {write_spec}")
     if report_dir is not None:
-        sweep = _sweep(arch, rec, favor, solve, sweep_text)
-        # file names go to stderr with --json so that stdout stays one JSON document
-        write_report_files(
-            arch, report_dir, recommendation=rec, sweep=sweep, fmt=fmt, force=force, quiet=as_json
-        )
+        try:
+            sweep = _sweep(arch, rec, favor, solve, sweep_text)
+            # file names go to stderr with --json so that stdout stays one JSON document
+            write_report_files(
+                arch,
+                report_dir,
+                recommendation=rec,
+                sweep=sweep,
+                fmt=fmt,
+                force=force,
+                quiet=as_json,
+            )
+        except BaseException:
+            _restore(write_spec, previous)
+            raise
+
+
+def _snapshot(path: str | None) -> bytes | None:
+    """The bytes of an existing file (to restore it), else ``None``."""
+    from pathlib import Path
+
+    if path is None or not Path(path).is_file():
+        return None
+    return Path(path).read_bytes()
+
+
+def _restore(path: str | None, previous: bytes | None) -> None:
+    """Undo an output file: put back its old bytes, or remove it if it was new."""
+    from pathlib import Path
+
+    if path is None:
+        return
+    if previous is None:
+        Path(path).unlink(missing_ok=True)
+    else:
+        spec.atomic_write_bytes(Path(path), previous)
+
+
+def recommended_name(rec: Any, name: str | None) -> str:
+    """The name of a written recommended spec: what it is, not the original's name.
+
+    >>> from types import SimpleNamespace as NS
+    >>> recommended_name(NS(favor=(("left-right", 1.0), ("even-odd", 2.0)), cost_model="params",
+    ...                     budget=300), "paper r=16")
+    'paper r=16, recommended widths for left-right, even-odd=2 (params budget 300)'
+    """
+    favor = ", ".join(p if w == 1 else f"{p}={w:g}" for p, w in rec.favor)
+    base = name or "network"
+    return f"{base}, recommended widths for {favor} ({rec.cost_model} budget {rec.budget})"
 
 
 def recommendation_text(rec: Any) -> str:
-    """The human-readable answer of ``recommend``: widths, costs, bounds, gains."""
+    """The human-readable answer of ``recommend``: widths, costs, scores, baselines."""
     names = ["recommended"] + list(rec.baselines)
     designs = [rec.design] + list(rec.baselines.values())
     arch = rec.arch
     status = "optimal (proved)" if rec.optimal else "best found, NOT proved optimal"
     st = rec.stats
+    ratio = "none" if rec.max_ratio is None else f"{rec.max_ratio:g}"
     lines = [
         f"{arch.name or 'network'}: M={arch.channels}, Y={arch.classes}, {arch.depth} layers; "
         f"{rec.cost_model} budget {rec.budget}",
         "favor: "
         + ", ".join(f"{p} (w={w:g})" for p, w in rec.favor)
-        + f"; objective {rec.objective_kind} of w * log2(upper bound)",
-        f"{status}: {st.get('iterations')} master solves, {st.get('cuts')} cuts, "
-        f"{st.get('seconds')} s",
+        + f"; objective {rec.objective_kind} of scores; slack {rec.slack:g}, max ratio {ratio}",
+        "floors: " + (", ".join(rec.floors) or "none"),
+        f"{status}: {st.get('rounds')} searches, {st.get('cuts')} cuts, {st.get('seconds')} s",
         "",
     ]
     rows = [[f"r{i}"] + [d.widths[i] for d in designs] for i in range(arch.depth)]
     rows.append([f"cost ({rec.cost_model})"] + [d.cost for d in designs])
-    rows.append(["objective"] + [f"{d.objective:.4f}" for d in designs])
+    rows.append(["objective F"] + [_pct(d.objective) for d in designs])
+    rows.append(["breadth"] + [_pct(d.breadth) for d in designs])
     lines.append(table(rows, ["layer"] + names))
     lines.append("")
-    header = ["partition", "weight", "upper", "lower", "log2 upper"]
-    header += [f"log2 {n}" for n in names[1:]] + [f"gain vs {n}" for n in names[1:]]
-    gains = {n: rec.gains(n) for n in names[1:]}
+    header = ["partition", "weight", "upper", "lower", "best log2", "score"]
+    header += [f"score {n}" for n in names[1:]]
     prow = []
     for i, s in enumerate(rec.design.scores):
         row = [
@@ -853,15 +1137,21 @@ def recommendation_text(rec: Any) -> str:
             f"{s.weight:g}",
             cuts.format_int(s.upper_bound),
             cuts.format_int(s.lower_bound),
+            f"{s.best_log2_upper:.4g}",
+            _pct(s.score),
         ]
-        row.append(f"{s.log2_upper_bound:.3f}")
-        row += [f"{d.scores[i].log2_upper_bound:.3f}" for d in designs[1:]]
-        row += [f"{gains[n][s.partition]:+.3f}" for n in names[1:]]
+        row += [_pct(d.scores[i].score) for d in designs[1:]]
         prow.append(row)
     lines.append(table(prow, header))
-    if "uniform" not in rec.baselines:
-        lines.append("(no uniform-width design fits the budget)")
+    lines.append(
+        "score = log2(upper bound) / best log2: the share of the best this interaction can get "
+        "within the budget (over 100 %: the design is outside the budget or the floors)"
+    )
     return "\n".join(lines)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
 
 
 if __name__ == "__main__":  # pragma: no cover

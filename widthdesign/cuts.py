@@ -15,10 +15,15 @@ signature ``method(arch, mask, dims) -> Cut`` (``mask``: bool per input, True on
 - ``"ortools"``: OR-Tools max-flow on Lawler's gadget graph (any graph), integer capacities;
 - ``"networkx"``: networkx Boykov-Kolmogorov on the same graph.
 
+The max-flow strategies are exact too: with exponents of a common base, or else in two
+passes, the second with capacities ``ceil(log2(d) * 2^S)`` fine enough (S from the first
+cut's value) that no other cut value can tie the minimum; when those capacities do not fit
+OR-Tools' int64, ``"ortools"`` solves that pass with networkx (Python ints).
+
 Values are exact Python ints (they reach 10^1000 and beyond); floats only ever appear as
 ``log2_*`` conveniences. The max-flow strategies find the cut with integer capacities
-(exponents when all dimensions are powers of one integer, else log2 scaled by 2^24) and then
-recompute the cut's value exactly.
+(exponents when all dimensions are powers of one integer, else scaled log2 fine enough to be
+exact, see :func:`exact_capacity_units`) and then recompute the cut's value exactly.
 
 >>> from widthdesign.spec import Architecture, Layer
 >>> arch = Architecture(shape=(8,), channels=2, layers=[Layer(4, 2), Layer(4, 2), Layer(4)])
@@ -38,7 +43,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import WidthDesignError
-from .network import DIM, KIND, LEVEL, build_network, node_name
+from .network import DIM, KIND, LEVEL, build_network, check_network_size, node_name
 from .partitions import Partition, parse_partition, partition_from_mask
 from .spec import Architecture, pooling_tree
 
@@ -59,10 +64,12 @@ __all__ = [
     "lower_bound_bases",
     "exact_log2",
     "format_int",
+    "int_to_decimal",
     "iroot",
     "ilog",
     "common_base",
     "capacity_units",
+    "exact_capacity_units",
     "cached_network",
     "ortools_source_side",
 ]
@@ -124,6 +131,65 @@ class Cut:
         }
 
 
+class TreeCut(Cut):
+    """A :class:`Cut` of a pooling-tree network kept as one bool array per level (which side
+    every position is on): memory linear in the inputs, the counts and the value without
+    building a node set. ``bonds``, ``deltas`` and ``side_a`` are materialized on first use
+    (they are the same as the plain :class:`Cut` the trace describes)."""
+
+    def __init__(self, arch: Architecture, tree, slot_a: np.ndarray, sides, dims: Sequence[int]):
+        object.__setattr__(self, "_args", (arch, tree, slot_a, sides, tuple(int(d) for d in dims)))
+        object.__setattr__(self, "_full", None)
+
+    def _materialize(self) -> Cut:
+        if self._full is None:
+            object.__setattr__(self, "_full", _cut_from_sides(*self._args))
+        return self._full
+
+    bonds = property(lambda self: self._materialize().bonds)  # type: ignore[assignment]
+    deltas = property(lambda self: self._materialize().deltas)  # type: ignore[assignment]
+    side_a = property(lambda self: self._materialize().side_a)  # type: ignore[assignment]
+
+    def counts(self, depth: int) -> tuple[int, ...]:
+        c = self.__dict__.get("_counts")
+        if c is None:  # computed once: a pass over every level's sides
+            _, tree, slot_a, sides, _ = self._args
+            c = [int(np.count_nonzero(sides[0] != slot_a))]
+            c += [int(np.count_nonzero(cut_windows(tree, sides, lv))) for lv in range(tree.depth)]
+            c = tuple(c)
+            object.__setattr__(self, "_counts", c)
+        return c + (0,) * (depth + 1 - len(c))
+
+    @property
+    def value(self) -> int:
+        dims = self._args[4]
+        return math.prod(d**c for d, c in zip(dims, self.counts(len(dims) - 1)))
+
+    @property
+    def log2_value(self) -> float:
+        dims = self._args[4]
+        return sum(c * exact_log2(d) for d, c in zip(dims, self.counts(len(dims) - 1)))
+
+    def __repr__(self) -> str:
+        return f"TreeCut(counts={self.counts(len(self._args[4]) - 1)})"
+
+    def to_dict(self) -> dict:
+        """Same as :meth:`Cut.to_dict`, straight from the arrays (no node set is built)."""
+        _, tree, slot_a, sides, dims = self._args
+        leaves = tree.leaves
+        m = dims[0]
+        bonds = [
+            [f"input:{leaves[s]}", f"conv:0:{s}", m]
+            for s in np.flatnonzero(sides[0] != slot_a).tolist()
+        ]
+        deltas = [
+            [f"delta:{level}:{w}", dims[level + 1]]
+            for level in range(tree.depth)
+            for w in np.flatnonzero(cut_windows(tree, sides, level)).tolist()
+        ]
+        return {"bonds": bonds, "deltas": deltas}
+
+
 @dataclass(frozen=True)
 class Bounds:
     """Exact bounds on the maximal separation rank of ``arch`` for one partition.
@@ -175,9 +241,10 @@ def format_int(x: int, digits: int = 18) -> str:
     >>> format_int(4096), format_int(2**100), format_int(10**2048), format_int(3**100 * 7)
     ('4096', '2^100', '10^2048', '~3.608e48')
     """
-    s = str(x)
-    if len(s) <= digits:
-        return s
+    if x.bit_length() <= 3 * digits + 3:  # str() is quadratic: only on small ints
+        s = str(x)
+        if len(s) <= digits:
+            return s
     log2 = exact_log2(x)
     for base in range(2, 1025):
         k = round(log2 / math.log2(base))
@@ -185,6 +252,40 @@ def format_int(x: int, digits: int = 18) -> str:
             return f"{base}^{k}"
     log10 = log2 * math.log10(2)
     return f"~{10 ** (log10 % 1):.3f}e{int(log10)}"
+
+
+def int_to_decimal(x: int) -> str:
+    """``str(x)`` in subquadratic time (CPython 3.11's ``str`` of a 2.5-million-digit bound
+    takes minutes; this takes half a second): halves in binary, joined with :mod:`decimal`'s
+    fast multiplication. Ignores ``sys.get_int_max_str_digits``.
+
+    >>> int_to_decimal(10**4000 + 7)[-4:], len(int_to_decimal(10**4000))
+    ('0007', 4001)
+    >>> int_to_decimal(-(10**30)), int_to_decimal(0)
+    ('-1000000000000000000000000000000', '0')
+    """
+    import decimal
+
+    if x < 0:
+        return "-" + int_to_decimal(-x)
+    if x.bit_length() <= 3000:
+        return str(x)
+    dec = decimal.Decimal
+    pow2: dict[int, decimal.Decimal] = {}
+    with decimal.localcontext() as ctx:
+        ctx.prec, ctx.Emax, ctx.Emin = decimal.MAX_PREC, decimal.MAX_EMAX, decimal.MIN_EMIN
+        ctx.traps[decimal.Inexact] = True  # every step is exact, or an error (never rounded)
+
+        def inner(n: int, w: int) -> decimal.Decimal:
+            if w <= 3000:
+                return dec(n)
+            half = w >> 1
+            hi = n >> half
+            if half not in pow2:
+                pow2[half] = dec(2) ** half
+            return inner(n - (hi << half), half) + inner(hi, w - half) * pow2[half]
+
+        return str(inner(x, x.bit_length()))
 
 
 def exact_log2(x: int) -> float:
@@ -242,12 +343,17 @@ def tree_dp(tree, slot_a: np.ndarray, dims: Sequence, combine=np.multiply, dtype
     A / B) and ``pref_a`` (a position's cheaper side is A).
     """
     unit = 1 if combine is np.multiply else 0
-    m = dims[0]
-    cost_a = np.where(slot_a, unit, m).astype(dtype)
-    cost_b = np.where(slot_a, m, unit).astype(dtype)
+    # pick from a 2-element array of the right dtype: np.where(slot_a, 1, 2**63) would go
+    # through uint64/float64 and lose exactness (ints >= 2^63 must stay Python ints)
+    pair = np.empty(2, dtype=dtype)
+    pair[0], pair[1] = unit, dims[0]
+    b_side = np.asarray(slot_a, dtype=bool)
+    cost_a = pair[(~b_side).astype(np.intp)]
+    cost_b = pair[b_side.astype(np.intp)]
     trace = []
     for level in range(tree.depth):
-        r = dims[level + 1]
+        r = np.empty((), dtype=dtype)
+        r[()] = dims[level + 1]
         pref_a = cost_a <= cost_b
         both = _window_reduce(np.where(pref_a, cost_a, cost_b), tree, level, combine)
         split = combine(both, r)  # delta cut: every child takes its cheaper side
@@ -272,14 +378,67 @@ def trace_sides(tree, trace, top_a: bool) -> list[np.ndarray]:
     return sides
 
 
+#: Above this many inputs, the dp method without a common base of the dimensions traces the
+#: cut with float64 logs and checks its exact value against the batch engine's exact minimum
+#: (object arrays of Python ints cost ~100 bytes and ~50 ns per position and level).
+FAST_INPUTS = 1 << 16
+
+
 @register_cut_method("dp")
 def dp_min_cut(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut:
-    """Exact minimal cut by the dynamic program over the pooling tree (linear time)."""
+    """Exact minimal cut by the dynamic program over the pooling tree (linear time).
+
+    Costs are exact: int exponents when every dimension is a power of one integer (the same
+    decisions as on the integers, at numpy speed), else Python ints; on large networks a
+    float64 trace whose exact value is checked against :func:`widthdesign.batch.bounds_many`.
+    """
     tree = pooling_tree(arch)
-    slot_a = mask[tree.leaves]
-    top_cost_a, top_cost_b, trace = tree_dp(tree, slot_a, [int(d) for d in dims])
-    sides = trace_sides(tree, trace, bool(top_cost_a <= top_cost_b))
+    slot_a = np.asarray(mask, dtype=bool)[tree.leaves]
+    dims = [int(d) for d in dims]
+    exps = _common_exponents(dims, tree)
+    if exps is not None:
+        dtype = np.int32 if _max_cost(exps, tree) < 2**31 else np.int64
+        top_a, top_b, trace = tree_dp(tree, slot_a, exps, combine=np.add, dtype=dtype)
+    elif arch.num_inputs > FAST_INPUTS:
+        cut = _float_traced_cut(arch, tree, slot_a, dims, _batch_one(arch, mask).upper_bound(0))
+        if cut is not None:
+            return cut
+        top_a, top_b, trace = tree_dp(tree, slot_a, dims)
+    else:
+        top_a, top_b, trace = tree_dp(tree, slot_a, dims)
+    sides = trace_sides(tree, trace, bool(top_a <= top_b))
+    if arch.num_inputs > FAST_INPUTS:
+        return TreeCut(arch, tree, slot_a, sides, dims)
     return _cut_from_sides(arch, tree, slot_a, sides, dims)
+
+
+def _max_cost(exps: Sequence[int], tree) -> int:
+    """An upper bound on any subtree cost of an exponent DP (every item of the tree cut)."""
+    return sum(int(s) * int(e) for s, e in zip(tree.sizes, exps))
+
+
+def _common_exponents(dims: Sequence[int], tree) -> list[int] | None:
+    """Exponents of the dimensions' common base, when there is one and the DP fits int64."""
+    base = common_base(dims)
+    if base is None:
+        return None
+    exps = [ilog(d, base) if d > 1 else 0 for d in dims]
+    return exps if _max_cost(exps, tree) < 2**62 else None
+
+
+def _batch_one(arch: Architecture, mask):
+    from .batch import bounds_many
+
+    return bounds_many(arch, np.asarray(mask, dtype=bool)[None, :])
+
+
+def _float_traced_cut(arch, tree, slot_a, dims, best: int) -> Cut | None:
+    """The cut traced by a float64 log DP, if its exact value is the exact minimum ``best``
+    (the batch engine's, which re-decides near-ties exactly); ``None`` on a float near-tie."""
+    logs = [exact_log2(d) for d in dims]
+    top_a, top_b, trace = tree_dp(tree, slot_a, logs, combine=np.add, dtype=np.float64)
+    cut = TreeCut(arch, tree, slot_a, trace_sides(tree, trace, bool(top_a <= top_b)), dims)
+    return cut if cut.value == best else None
 
 
 def cut_windows(tree, sides: list[np.ndarray], level: int) -> np.ndarray:
@@ -316,20 +475,62 @@ def _cut_from_sides(arch, tree, slot_a, sides, dims) -> Cut:
 
 def capacity_units(dims: Sequence[int]) -> list[int]:
     """Integer capacity per level: exact exponents of a common base when there is one,
-    else log2 scaled by 2^24 (the cut's value is recomputed exactly afterwards)."""
+    else log2 scaled by 2^24 (a first pass: :func:`graph_min_cut` re-solves with
+    :func:`exact_capacity_units` so that near-ties are decided exactly)."""
     base = common_base(dims)
     if base is not None:
         return [ilog(d, base) for d in dims]
     return [round(math.log2(d) * (1 << 24)) for d in dims]
 
 
+def exact_capacity_units(dims: Sequence[int], scale_bits: int) -> list[int]:
+    """``ceil(log2(d) * 2^scale_bits) + 1`` per dimension (Python ints, any size): over-
+    estimates by less than 3 units. With ``2^scale_bits >= 3 * items * V`` (``items``: the
+    finite arcs, ``V``: the value of some cut), a minimum of these integer capacities is a
+    minimum of the exact product: two distinct cut values V' > V* <= V differ by
+    ``log2(V'/V*) >= log2(1 + 1/V*) >= 1/V``, more than the rounding of any cut.
+
+    >>> exact_capacity_units([2**40 + 1, 2**40], 50)[1] == 40 * 2**50 + 1
+    True
+    """
+    return [_scaled_log2(int(d), int(scale_bits)) for d in dims]
+
+
+@lru_cache(maxsize=256)
+def _scaled_log2(d: int, scale_bits: int) -> int:
+    import decimal
+
+    if d == 1:
+        return 1
+    digits = int((scale_bits + d.bit_length().bit_length()) * 0.30103) + 12
+    with decimal.localcontext() as ctx:
+        ctx.prec = digits
+        ctx.Emax = decimal.MAX_EMAX
+        x = decimal.Decimal(d).ln() / decimal.Decimal(2).ln() * (decimal.Decimal(2) ** scale_bits)
+        return int(x.to_integral_value(rounding=decimal.ROUND_CEILING)) + 1
+
+
 def primitive_root(d: int) -> int:
-    """Smallest b with d = b^k."""
-    for k in range(d.bit_length(), 1, -1):
+    """Smallest b with d = b^k (prime exponents suffice: b^(qm) = (b^m)^q).
+
+    >>> primitive_root(2**60), primitive_root(10**400), primitive_root(12)
+    (2, 10, 12)
+    """
+    for k in _primes_up_to(d.bit_length()):
         b = iroot(d, k)
         if b >= 2 and b**k == d:
             return primitive_root(b)
     return d
+
+
+@lru_cache(maxsize=64)
+def _primes_up_to(n: int) -> tuple[int, ...]:
+    sieve = bytearray([1]) * (n + 1)
+    sieve[:2] = b"\x00\x00"[: min(2, n + 1)]
+    for i in range(2, int(n**0.5) + 1):
+        if sieve[i]:
+            sieve[i * i :: i] = bytearray(len(range(i * i, n + 1, i)))
+    return tuple(i for i in range(n + 1) if sieve[i])
 
 
 def common_base(dims) -> int | None:
@@ -340,22 +541,48 @@ def common_base(dims) -> int | None:
 
 
 def iroot(d: int, k: int) -> int:
-    """floor(d ** (1/k)) exactly."""
-    if k == 1:
+    """floor(d ** (1/k)) exactly, for ints of any size.
+
+    >>> iroot(10**400, 2) == 10**200, iroot(2**64 - 1, 2), iroot(7, 3)
+    (True, 4294967295, 1)
+    """
+    d, k = int(d), int(k)
+    if k == 1 or d < 2:
         return d
-    b = int(round(d ** (1.0 / k)))
-    while b**k > d:
-        b -= 1
-    while (b + 1) ** k <= d:
-        b += 1
-    return b
+    if d.bit_length() <= k:
+        return 1  # d < 2^k
+    # a float estimate from the exact log2 (no float overflow), then exact corrections:
+    # floats lose the low digits, so Newton (from above) finishes large roots
+    lg = exact_log2(d) / k
+    if lg < 48:
+        b = int(2**lg)
+        while b**k > d:
+            b -= 1
+        while (b + 1) ** k <= d:
+            b += 1
+        return b
+    shift = int(lg) - 48
+    b = (int(2 ** (lg - shift) * (1 + 2**-30)) + 1) << shift  # >= the root
+    while True:
+        c = ((k - 1) * b + d // b ** (k - 1)) // k
+        if c >= b:
+            return b
+        b = c
 
 
 def ilog(d: int, p: int) -> int:
-    """floor(log_p d) exactly."""
-    k, x = 0, p
-    while x <= d:
-        k, x = k + 1, x * p
+    """floor(log_p d) exactly (a float estimate, then exact corrections).
+
+    >>> ilog(10**400, 10), ilog(10**400 - 1, 10), ilog(1, 2), ilog(2**64, 2)
+    (400, 399, 0, 64)
+    """
+    if d < p:
+        return 0
+    k = max(0, int(exact_log2(d) / math.log2(p)) - 1)
+    while p ** (k + 1) <= d:
+        k += 1
+    while k > 0 and p**k > d:
+        k -= 1
     return k
 
 
@@ -422,13 +649,27 @@ def graph_min_cut(
         for _, _, data in g.edges(data=True):
             levels[data[LEVEL]] = data[DIM]
         dims = [levels.get(i, 1) for i in range(max(levels) + 1)]
-    index, source, sink, arcs = lawler_arcs(g, side_a, capacity_units(dims))
+    if flow_func not in ("ortools", "networkx"):
+        raise WidthDesignError(f"flow_func {flow_func!r} unknown; expected 'ortools' or 'networkx'")
+    cut = _flow_cut(g, side_a, dims, capacity_units(dims), flow_func)
+    if common_base(dims) is not None:
+        return cut  # exact exponents: the minimum is exact already
+    # Second pass with capacities fine enough to separate every cut value from the minimum
+    # (log2 * 2^24 cannot tell 2^40 + 1 from 2^40); the first cut's value bounds the minimum.
+    items = sum(1 for *_, cap in lawler_arcs(g, side_a, [1] * len(dims))[3] if cap is not None)
+    scale = (3 * items).bit_length() + cut.value.bit_length()
+    units = exact_capacity_units(dims, scale)
+    if flow_func == "ortools" and items * max(units) >= 2**62:
+        flow_func = "networkx"  # OR-Tools capacities are int64; networkx takes Python ints
+    return _flow_cut(g, side_a, dims, units, flow_func)
+
+
+def _flow_cut(g: nx.Graph, side_a: set, dims, units: Sequence[int], flow_func: str) -> Cut:
+    index, source, sink, arcs = lawler_arcs(g, side_a, units)
     if flow_func == "ortools":
         source_side = ortools_source_side(source, sink, arcs)
-    elif flow_func == "networkx":
-        source_side = _networkx_source_side(source, sink, arcs)
     else:
-        raise WidthDesignError(f"flow_func {flow_func!r} unknown; expected 'ortools' or 'networkx'")
+        source_side = _networkx_source_side(source, sink, arcs)
     names = {i: x for x, i in index.items()}
     in_s = {names[i] for i in source_side}
     return _cut_from_source_side(g, in_s, dims)
@@ -488,6 +729,7 @@ def _cut_from_source_side(g: nx.Graph, in_s: set, dims) -> Cut:
 
 def _graph_method(flow_func: str) -> CutMethod:
     def method(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut:
+        check_network_size(arch, f"method {flow_func}")
         g = cached_network(arch)
         side_a = {("input", int(i)) for i in np.flatnonzero(mask)}
         return graph_min_cut(g, side_a, dims, flow_func=flow_func)
@@ -525,14 +767,24 @@ def lower_bound_bases(dims: Sequence[int]) -> list[int]:
 def lower_bound(
     arch: Architecture, mask, dims: Sequence[int] | None = None
 ) -> tuple[int, int | None]:
-    """Levine et al.'s Theorem 2 lower bound: ``(max_p p^mincut_p, best p)``."""
-    dims = tuple(dims) if dims is not None else arch.bond_dims()
+    """Levine et al.'s Theorem 2 lower bound: ``(max_p p^mincut_p, best p)`` (the smallest
+    best p). Bases p > M are skipped (their bound is 1); when all dimensions are powers of one
+    integer b, p = b reaches the upper bound, and no smaller p can (unique factorization)."""
+    dims = tuple(int(d) for d in dims) if dims is not None else arch.bond_dims()
     tree = pooling_tree(arch)
     slot_a = np.asarray(mask, dtype=bool)[tree.leaves]
+    base = common_base(dims)
+    if base is not None and _common_exponents(dims, tree) is not None:
+        bases = [base]
+    else:
+        bases = [p for p in lower_bound_bases(dims) if p <= dims[0]]
     best, best_p = 1, None
-    for p in lower_bound_bases(dims):
-        exps = [ilog(int(d), p) for d in dims]
-        a, b, _ = tree_dp(tree, slot_a, exps, combine=np.add, dtype=np.int64)
+    for p in bases:
+        exps = [ilog(d, p) for d in dims]
+        if _max_cost(exps, tree) >= 2**62:
+            a, b, _ = tree_dp(tree, slot_a, exps, combine=np.add, dtype=object)
+        else:
+            a, b, _ = tree_dp(tree, slot_a, exps, combine=np.add, dtype=np.int64)
         value = p ** int(min(a, b))
         if value > best:
             best, best_p = value, p
@@ -554,8 +806,20 @@ def as_partition(arch: Architecture, partition) -> Partition:
         return parse_partition(partition, arch)
     arr = np.asarray(partition)
     if arr.dtype == bool:
-        return partition_from_mask(arr, "mask")
+        return partition_from_mask(arr, None, arch.num_inputs)
+    if arr.dtype.kind not in "iu":
+        from .errors import PartitionError
+
+        raise PartitionError(
+            f"Partition {_short_repr(partition)}: expected a Partition, a spec string, "
+            "side-A indices or a bool mask"
+        )
     return parse_partition(",".join(str(int(i)) for i in arr.reshape(-1)), arch)
+
+
+def _short_repr(x, limit: int = 40) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def bounds(arch: Architecture, partition, method: str = "dp") -> Bounds:
@@ -573,6 +837,21 @@ def bounds(arch: Architecture, partition, method: str = "dp") -> Bounds:
     """
     part = as_partition(arch, partition)
     dims = arch.bond_dims()
-    cut = min_cut(arch, part.mask, dims, method=method)
-    low, base = lower_bound(arch, part.mask, dims)
+    mask = part.mask
+    tree = pooling_tree(arch)
+    if _common_exponents(dims, tree) is None and method == "dp" and arch.num_inputs > FAST_INPUTS:
+        # large and no common base: the batch engine's exact bounds, one float trace for the cut
+        res = _batch_one(arch, mask)
+        slot_a = mask[tree.leaves]
+        upper, low = res.upper_bound(0), res.lower_bound(0)
+        cut = _float_traced_cut(arch, tree, slot_a, dims, upper) or min_cut(arch, mask, dims)
+        bases = [p for p, e in zip(res.lower_bases, res.lower_exponents[0]) if p ** int(e) == low]
+        return Bounds(part, upper, low, min(bases) if low > 1 else None, cut, method)
+    cut = min_cut(arch, mask, dims, method=method)
+    if _common_exponents(dims, tree) is not None:
+        # one base b: p = b rounds nothing, so the lower bound is the upper bound, and no
+        # p < b reaches it (see lower_bound): no second DP
+        low, base = cut.value, (common_base(dims) if cut.value > 1 else None)
+    else:
+        low, base = lower_bound(arch, mask, dims)
     return Bounds(part, cut.value, low, base, cut, method)

@@ -31,5 +31,15 @@ class BudgetError(WidthDesignError, ValueError):
 
 
 def _short(value: object, limit: int = 60) -> str:
-    text = repr(value)
+    if isinstance(value, int) and value.bit_length() > 4000:
+        return f"<an integer of {value.bit_length()} bits>"  # str() of it may be refused
+    if isinstance(value, (list, tuple)) and len(value) > 1000:
+        return f"<a list of {len(value)} items>"
+    if isinstance(value, str) and len(value) > limit:
+        # keep the end: for a file path that is the file's name
+        return repr("..." + value[-(limit - 5) :])
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # deeply nested lists, ints past 4300 digits
+        return f"<a {type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."

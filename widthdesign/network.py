@@ -38,6 +38,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from .errors import WidthDesignError
 from .spec import Architecture, atomic_write_text, pooling_tree
 
 __all__ = [
@@ -51,6 +52,8 @@ __all__ = [
     "COORD",
     "DIM",
     "LEVEL",
+    "MAX_NETWORK_INPUTS",
+    "check_network_size",
 ]
 
 KIND = "kind"
@@ -61,8 +64,26 @@ DIM = "dim"
 LEVEL = "level"
 
 
+#: Largest network built as a networkx graph (``network -o``, the max-flow cut methods): a
+#: graph costs ~10 KB per input in memory (~20 KB while writing GraphML), so 2^16 inputs
+#: take about 1.3 GB; the dp cut method and the batch engine have no such limit.
+MAX_NETWORK_INPUTS = 1 << 16
+
+
+def check_network_size(arch: Architecture, what: str = "the tensor network graph") -> None:
+    """Refuse, from the sizes alone, a network too large to build as a graph."""
+    if arch.num_inputs > MAX_NETWORK_INPUTS:
+        raise WidthDesignError(
+            f"{what}: {arch.num_inputs} inputs; expected at most {MAX_NETWORK_INPUTS} "
+            "(a networkx graph takes ~10-20 KB per input; the dp method and --parts-file "
+            "handle any size)"
+        )
+
+
 def build_network(arch: Architecture) -> nx.Graph:
-    """The tensor network of ``arch`` (widths required) as a :class:`networkx.Graph`."""
+    """The tensor network of ``arch`` (widths required) as a :class:`networkx.Graph`
+    (at most :data:`MAX_NETWORK_INPUTS` inputs)."""
+    check_network_size(arch)
     dims = arch.bond_dims()
     tree = pooling_tree(arch)
     g = nx.Graph(name=arch.name or "convac")

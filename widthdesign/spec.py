@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -57,6 +58,11 @@ __all__ = [
     "from_dict",
     "cost",
     "COST_MODELS",
+    "MAX_SPEC_BYTES",
+    "MAX_TREE_DEPTH",
+    "MAX_INT_DIGITS",
+    "check_output_file",
+    "check_output_folder",
 ]
 
 #: Cost models: name -> one-line description (see :func:`cost`).
@@ -206,12 +212,33 @@ def _as_layer(x: object, i: int) -> Layer:
     raise SpecError(f"layers[{i}]", x, "a table with 'width' and 'pool'")
 
 
+#: Deepest explicit pooling tree (levels) a spec may nest: enough for any real network (a
+#: tree of windows of 2 over 2^64 inputs is 64 deep) and far from Python's recursion limit.
+MAX_TREE_DEPTH = 200
+
+
 def _freeze_tree(node: object, where: str) -> Any:
+    """Nested lists -> nested tuples, iteratively, refusing trees deeper than
+    :data:`MAX_TREE_DEPTH` before anything recursive sees them."""
+    stack = [(node, where, 0)]
+    while stack:  # check the depth and every item first, without recursion
+        item, path, depth = stack.pop()
+        if _is_int(item):
+            continue
+        if not isinstance(item, (list, tuple)) or len(item) == 0:
+            raise SpecError(path, item, "a non-empty list of subtrees or an input index")
+        if depth >= MAX_TREE_DEPTH:
+            raise SpecError(
+                "tree", f"{MAX_TREE_DEPTH + 1}+ levels", f"at most {MAX_TREE_DEPTH} nested levels"
+            )
+        stack.extend((c, f"{path}[{i}]", depth + 1) for i, c in enumerate(item))
+    return _freeze_checked(node)
+
+
+def _freeze_checked(node: object) -> Any:
     if _is_int(node):
         return int(node)
-    if isinstance(node, (list, tuple)) and len(node) > 0:
-        return tuple(_freeze_tree(c, f"{where}[{i}]") for i, c in enumerate(node))
-    raise SpecError(where, node, "a non-empty list of subtrees or an input index")
+    return tuple(_freeze_checked(c) for c in node)  # type: ignore[union-attr]
 
 
 def _tree_leaves(tree: Any) -> list[int]:
@@ -226,14 +253,34 @@ def _tree_depths(tree: Any, depth: int = 0) -> set[int]:
     return set().union(*(_tree_depths(c, depth + 1) for c in tree))
 
 
+#: Most decimal digits of a dimension (M, a width, Y): Python's own default limit for int()
+#: of a string. Bounds (products of dimensions) have no limit; the lower-bound bases of a
+#: 4300-digit dimension take seconds to enumerate.
+MAX_INT_DIGITS = 4300
+_MAX_INT = 10**MAX_INT_DIGITS
+
+
 def _validate(arch: Architecture) -> None:
-    if not _is_int(arch.channels) or arch.channels < 1:
-        raise SpecError("input.channels", arch.channels, "a positive integer (M)")
-    if not _is_int(arch.classes) or arch.classes < 1:
-        raise SpecError("output.classes", arch.classes, "a positive integer (Y)")
+    if not _is_int(arch.channels) or arch.channels < 1 or arch.channels >= _MAX_INT:
+        raise SpecError(
+            "input.channels",
+            arch.channels,
+            f"a positive integer (M) of at most {MAX_INT_DIGITS} digits",
+        )
+    if not _is_int(arch.classes) or arch.classes < 1 or arch.classes >= _MAX_INT:
+        raise SpecError(
+            "output.classes",
+            arch.classes,
+            f"a positive integer (Y) of at most {MAX_INT_DIGITS} digits",
+        )
     for i, layer in enumerate(arch.layers):
-        if layer.width is not None and not (_is_int(layer.width) and layer.width >= 1):
-            raise SpecError(f"layers[{i}].width", layer.width, "a positive integer")
+        ok = _is_int(layer.width) and 1 <= layer.width < _MAX_INT
+        if layer.width is not None and not ok:
+            raise SpecError(
+                f"layers[{i}].width",
+                layer.width,
+                f"a positive integer of at most {MAX_INT_DIGITS} digits",
+            )
     n = arch.num_inputs
     if arch.order is not None:
         ok = all(map(_is_int, arch.order)) and sorted(arch.order) == list(range(n))
@@ -340,18 +387,22 @@ def pooling_tree(arch: Architecture) -> PoolingTree:
         leaves, parents, sizes = _tree_structure(arch.tree)
         grids = None
     else:
-        leaves = np.asarray(arch.order if arch.order is not None else range(arch.num_inputs))
+        n = arch.num_inputs
+        leaves = np.asarray(arch.order) if arch.order is not None else np.arange(n)
         parents, sizes, grids = _grid_structure(arch.shape, arch.pools)
+    # int32 indices below 2^31 positions: the tree of a 4096x4096 grid is ~280 MB, not 560
+    index = np.int32 if sizes[0] < 2**31 else np.int64
+    parents = [p.astype(index, copy=False) for p in parents]
     children, starts, uniform = [], [], []
     for level, parent in enumerate(parents):
-        order = np.argsort(parent, kind="stable")
+        order = np.argsort(parent, kind="stable").astype(index)
         counts = np.bincount(parent, minlength=sizes[level + 1])
         children.append(order)
         starts.append(np.concatenate([[0], np.cumsum(counts)]))
         uniform.append(int(counts[0]) if counts.min() == counts.max() else None)
     return PoolingTree(
-        leaves=leaves.astype(np.int64),
-        parents=tuple(p.astype(np.int64) for p in parents),
+        leaves=leaves.astype(index, copy=False),
+        parents=tuple(parents),
         sizes=tuple(sizes),
         grids=grids,
         children=tuple(children),
@@ -364,10 +415,17 @@ def _grid_structure(shape, pools):
     grids, parents, sizes = [tuple(shape)], [], [math.prod(shape)]
     grid = tuple(shape)
     for pool in pools:
-        coords = np.indices(grid).reshape(len(grid), -1)  # row-major positions
         new_grid = tuple(g // p for g, p in zip(grid, pool))
-        parent_coords = coords // np.asarray(pool)[:, None]
-        parents.append(np.ravel_multi_index(tuple(parent_coords), new_grid))
+        # row-major window index of every position, built axis by axis with broadcasting
+        # (np.indices of a 4096x4096 grid alone would take 256 MB)
+        parent = np.zeros(grid, dtype=np.int64)
+        stride = 1
+        for axis in range(len(grid) - 1, -1, -1):
+            view = [1] * len(grid)
+            view[axis] = grid[axis]
+            parent += (np.arange(grid[axis], dtype=np.int64) // pool[axis] * stride).reshape(view)
+            stride *= new_grid[axis]
+        parents.append(parent.reshape(-1))
         grid = new_grid
         grids.append(grid)
         sizes.append(math.prod(grid))
@@ -497,27 +555,85 @@ def _thaw(tree):
     return tree if isinstance(tree, int) else [_thaw(c) for c in tree]
 
 
-def loads(text: str, format: str = "toml") -> Architecture:
-    """Parse a spec from TOML or JSON text."""
+#: Largest spec file read (a spec of /dev/zero or a runaway generator must not eat the RAM).
+MAX_SPEC_BYTES = 16 << 20
+
+
+def loads(text: str, format: str = "toml", source: str | None = None) -> Architecture:
+    """Parse a spec from TOML or JSON text (``source``: a file name for error messages).
+
+    Both formats refuse duplicate keys, and nesting deeper than :data:`MAX_TREE_DEPTH`.
+    """
+    fmt = format.upper()
+    where = source if source is not None else fmt
+    # parse with Python's own guard against quadratic int() on huge literals (the CLI lifts
+    # it to print exact bounds): a 16 MB integer literal would take hours to convert
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(MAX_INT_DIGITS)
     try:
-        data = json.loads(text) if format == "json" else tomllib.loads(text)
+        if format == "json":
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        else:
+            data = tomllib.loads(text)
+    except _DuplicateKey as exc:
+        raise SpecError(
+            "spec", where, f"each key once per JSON object (key {exc.args[0]!r} appears twice)"
+        ) from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError("spec", format.upper(), f"valid {format.upper()} ({exc})") from None
-    return from_dict(data)
+        raise SpecError("spec", where, f"valid {fmt} ({exc})") from None
+    except RecursionError:
+        raise SpecError(
+            "spec", where, f"{fmt} nested at most {MAX_TREE_DEPTH} levels deep (tree too deep)"
+        ) from None
+    except ValueError as exc:  # e.g. an integer past MAX_INT_DIGITS digits
+        if "integer string conversion" in str(exc):
+            expected = f"integers of at most {MAX_INT_DIGITS} digits"
+            raise SpecError("spec", where, expected) from None
+        raise SpecError("spec", where, f"valid {fmt} ({exc})") from None
+    finally:
+        sys.set_int_max_str_digits(limit)
+    try:
+        return from_dict(data)
+    except RecursionError:
+        raise SpecError("tree", where, f"at most {MAX_TREE_DEPTH} levels deep") from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """JSON objects with a key twice are refused, as TOML does (no silent last-one-wins)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def load(path: str | os.PathLike) -> Architecture:
     """Read a spec file (``.toml`` or ``.json``, chosen by suffix); the name defaults to the
-    file's stem. Errors are :class:`SpecError` naming the field."""
+    file's stem. Errors are :class:`SpecError` naming the field (the file, line and column
+    for a syntax error). Files over :data:`MAX_SPEC_BYTES` are refused unread."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_SPEC_BYTES + 1)  # bounded: /dev/zero never ends
+    except OSError as exc:
         raise SpecError(
-            "spec", str(p), f"a readable TOML or JSON file ({exc.__class__.__name__})"
+            "spec",
+            str(p),
+            f"a readable TOML or JSON file ({exc.strerror or exc.__class__.__name__})",
         ) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError("spec", str(p), f"a file of at most {MAX_SPEC_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("spec", str(p), "a UTF-8 TOML or JSON text file") from None
     fmt = "json" if p.suffix.lower() == ".json" else "toml"
-    arch = loads(text, fmt)
+    arch = loads(text, fmt, source=str(p))
     if not arch.name:
         arch = replace(arch, name=p.stem)
     return arch
@@ -550,6 +666,50 @@ def dump(arch: Architecture, path: str | os.PathLike, force: bool = False) -> No
         raise SpecError("output file", str(p), "a path that does not exist yet (or --force)")
     fmt = "json" if p.suffix.lower() == ".json" else "toml"
     atomic_write_text(p, dumps(arch, fmt))
+
+
+def check_output_file(
+    path: str | os.PathLike, force: bool = False, what: str = "output file"
+) -> Path:
+    """Refuse, before any work, an output file that could not be written: an existing file
+    (unless ``force``), a folder, a missing parent or one below a regular file, a read-only
+    or pseudo filesystem (a probe file is created and removed beside it)."""
+    p = Path(path)
+    if p.is_dir():
+        raise SpecError(what, str(p), "a file path, not a folder")
+    if p.exists() and not force:
+        raise SpecError(what, str(p), "a path that does not exist yet (or --force)")
+    if not p.parent.is_dir():
+        state = "is not a folder" if p.parent.exists() else "does not exist"
+        raise SpecError(what, str(p), f"a path in an existing folder ({str(p.parent)!r} {state})")
+    _probe_writable(p.parent, what, p)
+    return p
+
+
+def check_output_folder(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """Refuse, before any work, a folder that could not be created or written: below a
+    regular file, or on a read-only or pseudo filesystem (probed in its nearest existing
+    ancestor)."""
+    p = Path(path)
+    anchor = p.absolute()
+    while not anchor.exists() and anchor != anchor.parent:
+        anchor = anchor.parent
+    if not anchor.is_dir():
+        raise SpecError(what, str(p), f"a folder path ({str(anchor)!r} is a file)")
+    _probe_writable(anchor, what, p)
+    return p
+
+
+def _probe_writable(folder: Path, what: str, target: Path) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".widthdesign-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise SpecError(
+            what, str(target), f"a writable location ({str(folder)!r}: {reason})"
+        ) from None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

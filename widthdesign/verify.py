@@ -26,13 +26,24 @@ import numpy as np
 from .errors import VerifyError
 from .spec import Architecture, pooling_tree
 
-__all__ = ["verify_rank", "grid_tensor", "matricize", "rank_mod_p", "PRIME", "MAX_ENTRIES"]
+__all__ = [
+    "verify_rank",
+    "grid_tensor",
+    "matricize",
+    "rank_mod_p",
+    "check_size",
+    "PRIME",
+    "MAX_ENTRIES",
+    "MAX_SEEDS",
+]
 
 #: The field: the largest prime below 2^26, so that int64 dot products of up to 2^11 terms
 #: cannot overflow (2^11 * P^2 < 2^63).
 PRIME = 67108859
 #: Largest grid tensor (M^N entries) the verifier will form.
 MAX_ENTRIES = 1 << 22
+#: Most random draws one verification takes (each is a full rank computation).
+MAX_SEEDS = 1000
 _MAX_WIDTH = 1 << 11
 
 
@@ -42,9 +53,12 @@ class _Node:
     slots: list[int]  # leaf slots, in mode order
 
 
-def _check_size(arch: Architecture) -> None:
+def check_size(arch: Architecture) -> None:
+    """Refuse (:class:`VerifyError`), from the sizes alone, a network too large to verify."""
     m, n = arch.channels, arch.num_inputs
-    if n * math.log2(max(m, 2)) > math.log2(MAX_ENTRIES) + 1e-9 or m**n > MAX_ENTRIES:
+    # the log test first: m**n of a 4096x4096 grid would itself be a 16M-bit number
+    too_big = m > 1 and n * math.log2(m) > math.log2(MAX_ENTRIES) + 1e-9
+    if too_big or m**n > MAX_ENTRIES:
         raise VerifyError(
             f"verify needs M^N <= {MAX_ENTRIES} grid-tensor entries; this network has "
             f"M^N = {m}^{n}; use a smaller network"
@@ -57,7 +71,7 @@ def _check_size(arch: Architecture) -> None:
 def grid_tensor(arch: Architecture, seed: int = 0, shared: bool = False) -> np.ndarray:
     """Coefficient tensor A^y (shape ``arch.shape`` of modes, each of size M) mod ``PRIME``,
     for one output of a random network. Modes are indexed by input (row-major flat index)."""
-    _check_size(arch)
+    check_size(arch)
     rng = np.random.default_rng(seed)
     tree = pooling_tree(arch)
     widths = arch.require_widths()
@@ -169,11 +183,11 @@ def verify_rank(
     """
     from .cuts import as_partition
 
-    if seeds < 1:
-        raise VerifyError(f"seeds = {seeds}: expected a positive number of random draws")
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise VerifyError(f"seeds = {seeds}: expected 1..{MAX_SEEDS} random draws")
+    check_size(arch)  # refuse from the sizes, before any work
     part = as_partition(arch, partition)
     best = 0
-    _check_size(arch)  # refuse before announcing any work
     big = arch.num_inputs * math.log2(max(arch.channels, 2)) >= 18
     for seed in range(seeds):
         if progress is not None and big:

@@ -1,0 +1,148 @@
+"""Every README and docs snippet runs, and regenerating the docs is byte-for-byte reproducible.
+
+- ```` ```sh ```` blocks (README.md and the hand-written docs pages): every ``widthdesign ...``
+  line runs in-process (click's runner) in a temporary folder holding a copy of ``examples/``
+  and ``docs/partitions-n16.txt``, and ``python -c ...`` lines run with this interpreter, in
+  order, so one line can make the file the next one reads; each must exit 0. Lines that set
+  up the environment or are the suite itself (``make``, ``export``, venv and pip) and the
+  reproduction scripts (minutes to hours; tests/test_examples.py runs them with small
+  settings) are listed in :data:`NOT_RUN`, and any other line fails the test, so a new kind
+  of command cannot go unrun silently.
+- ```` ```python ```` blocks without ``>>>`` (the README's) run as scripts in such a folder;
+  doctest blocks (``>>>``) are checked by tests/test_examples.py.
+- docs/gen_console.py renders every page to itself even when the CLI prints progress on
+  stderr (the solver's lines once a solve takes over a second): progress never lands in a page.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from widthdesign import cli as cli_module
+from widthdesign.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
+#: Generated references: their ```python blocks are signatures, not snippets.
+GENERATED = {"api.md", "cli.md"}
+#: Shell lines not run here, and why.
+NOT_RUN = {
+    r"make (demo|test|docs)\b": "the suite and the demo themselves",
+    r"export ": "environment set-up",
+    r"python3(\.\d+)? -m venv ": "environment set-up",
+    r"\.venv/bin/pip install ": "environment set-up",
+    r"\.venv/bin/python examples/reproduce_\w+\.py": "minutes to hours; small settings in "
+    "tests/test_examples.py",
+}
+
+
+def pages() -> list[Path]:
+    return [ROOT / "README.md"] + [p for p in sorted(DOCS.glob("*.md")) if p.name not in GENERATED]
+
+
+def blocks(path: Path, langs: tuple[str, ...]) -> list[str]:
+    return [body for lang, body in FENCE.findall(path.read_text(encoding="utf-8")) if lang in langs]
+
+
+def shell_lines(body: str) -> list[str]:
+    """Command lines of a shell block: continuations joined, comments dropped."""
+    text = body.replace("\\\n", " ")
+    out = []
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if words:
+            out.append(shlex.join(words))
+    return out
+
+
+def sandbox(tmp_path: Path) -> Path:
+    """A folder with the files the snippets read (copies: snippets may write beside them)."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "docs").mkdir()
+    shutil.copy(DOCS / "partitions-n16.txt", tmp_path / "docs")
+    return tmp_path
+
+
+def run_line(line: str) -> tuple[int, str]:
+    """Run one shell line in the current folder: (exit code, output)."""
+    words = shlex.split(line)
+    if words[0].endswith("widthdesign"):  # also .venv/bin/widthdesign
+        result = CliRunner().invoke(cli, words[1:], prog_name="widthdesign")
+        return result.exit_code, result.output
+    if words[0] in ("python", "python3") and words[1] == "-c":
+        done = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True)
+        return done.returncode, done.stdout + done.stderr
+    for pattern in NOT_RUN:
+        if re.match(pattern, line):
+            return 0, "not run"
+    raise AssertionError(f"shell line of a kind this test does not know: {line!r}")
+
+
+SHELL_PAGES = [p for p in pages() if blocks(p, ("sh", "bash", "shell"))]
+
+
+def test_readme_and_docs_have_shell_snippets():
+    assert ROOT / "README.md" in SHELL_PAGES and len(SHELL_PAGES) >= 4
+
+
+@pytest.mark.parametrize("path", SHELL_PAGES, ids=lambda p: p.name)
+def test_shell_snippets_run(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(sandbox(tmp_path))
+    ran = 0
+    for body in blocks(path, ("sh", "bash", "shell")):
+        for line in shell_lines(body):
+            code, output = run_line(line)
+            assert code == 0, f"{path.name}: {line!r} exited {code}:\n{output}"
+            ran += output != "not run"
+    if path.name == "README.md":
+        assert ran >= 9  # the quick start runs, not just set-up lines
+
+
+def test_readme_python_snippet_runs(tmp_path, monkeypatch):
+    scripts = blocks(ROOT / "README.md", ("python",))
+    assert scripts and all(">>>" not in s for s in scripts)
+    monkeypatch.chdir(sandbox(tmp_path))
+    for i, code in enumerate(scripts):
+        (tmp_path / f"snippet{i}.py").write_text(code, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, f"snippet{i}.py"], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cut.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_readme_mentions_every_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in cli.commands:
+        assert f"widthdesign {name}" in readme, name
+
+
+def load_gen_console():
+    spec = importlib.util.spec_from_file_location("gen_console", DOCS / "gen_console.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_regenerated_pages_are_reproducible_even_with_progress(monkeypatch):
+    """Progress shown at once (no one-second delay) must not change any page."""
+    monkeypatch.setattr(cli_module._SolveProgress.__init__, "__defaults__", (-1.0,))
+    monkeypatch.setattr(cli_module.Progress.__init__, "__defaults__", (-1.0,))
+    gen = load_gen_console()
+    assert "recommend" in gen.run_command("widthdesign --help")
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["cut", "examples/paper_1d_n16.toml", "-p", "0,1"])
+    assert "cut: 1/1" in result.stderr  # the patch does show progress
+    for path in gen.doc_files():
+        text = path.read_text(encoding="utf-8")
+        assert gen.render(text) == text, f"{path.name} changes when regenerated"

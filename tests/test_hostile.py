@@ -131,7 +131,7 @@ def test_large_prime_width_parts_file(tmp_path):
     p = tiny_spec(tmp_path, 2**61 - 1, [2**61 - 1, 6, 5], (8,), [(2,), (2,), None])
     parts = tmp_path / "parts.txt"
     parts.write_text("0\n0,2\n0-3\n")
-    result = run("cut", p, "--parts-file", parts, "--values", "exact", "--json")
+    result = run("cut", p, "--parts-file", parts, "--values", "exact", "--jsonl")
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     arch = spec.load(p)
@@ -148,7 +148,7 @@ def test_huge_widths_on_the_cli(tmp_path):
     assert [d["upper_bound"] for d in data] == [3, 3]
     parts = tmp_path / "parts.txt"
     parts.write_text("0\n0,2\n")
-    result = run("cut", p, "--parts-file", parts, "--values", "exact", "--json")
+    result = run("cut", p, "--parts-file", parts, "--values", "exact", "--jsonl")
     assert [json.loads(x)["upper_bound"] for x in result.output.splitlines()] == [3, 9]
 
 

@@ -9,11 +9,8 @@ pixels are outlined as the boundary of their union instead of one by one.
 >>> from widthdesign.spec import Architecture, Layer
 >>> arch = Architecture(shape=(4, 4), channels=2, layers=[Layer(2, (2, 2)), Layer(4)])
 >>> win = window_index(arch)      # per level: input -> its window (the delta it enters)
->>> win[0].reshape(4, 4)
-array([[0, 0, 1, 1],
-       [0, 0, 1, 1],
-       [2, 2, 3, 3],
-       [2, 2, 3, 3]])
+>>> win[0].reshape(4, 4).tolist()
+[[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
 >>> win[1].tolist() == [0] * 16   # the last layer pools everything
 True
 """

@@ -37,9 +37,14 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 # The full training benchmark of docs/training.md (about an hour on 2 cores): designs trained at
-# matched parameter counts on the local and global digit tasks.
+# matched parameter counts on the local and global digit tasks, then the slack x max-ratio
+# check at r = 4 and 16, then the tables and the figure of every run (train-check.json/.png).
+TRAIN := $(PY) examples/reproduce_training.py
 train-check: $(STAMP)
-	$(PY) examples/reproduce_training.py --prototype --probes --workers 2 --json train-check.json \
+	$(TRAIN) --prototype --probes --step 4 --json train-check.json --resume train-check.json >/dev/null
+	$(TRAIN) --r 4 16 --designs uniform --step 4 --grid-r 4 16 --slack 0.1 0.25 --max-ratio 2 4 \
+		--json train-check.json --resume train-check.json >/dev/null
+	$(TRAIN) --prototype --probes --step 4 --grid-r 4 8 16 --resume train-check.json --no-train \
 		--figure train-check.png
 
 # make docs: regenerate the CLI/API references and the console examples, build the site.

@@ -9,7 +9,9 @@ examples/digits_32x32.toml), this trains ReLU / max-pool nets (widthdesign.train
 - at the ``--grid-r`` budgets, ``local s=S q=Q`` / ``global s=S q=Q``: the recommendation with
   ``--slack S --max-ratio Q`` (trained on its own task only);
 - with ``--prototype``: the brute-force prototype designs of issue 11 (r = 8 only);
-- with ``--probes``: a design probing the optimizer's top-width floor (r = 8 only).
+- with ``--probes``: a design probing the optimizer's top-width floor (r = 8 only);
+- with ``--step 4``: at the ``--grid-r`` budgets, ``local step4`` / ``global step4``: the
+  default recommendations with candidate widths 4, 8, 12, ... instead of powers of two.
 
 on the local task (8x8 digits on the canvas) and the global task (24x24 digits), for several
 seeds (a seed fixes the data placement and the initialisation, so differences are paired).
@@ -27,6 +29,7 @@ records, so an interrupted run continues where it stopped. Progress goes to stde
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import multiprocessing
@@ -70,6 +73,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--designs", nargs="+", default=[*BASELINES, "local", "global"])
     ap.add_argument("--prototype", action="store_true", help="add issue 11's prototypes")
     ap.add_argument("--probes", action="store_true", help="add the floor probes (r = 8)")
+    ap.add_argument(
+        "--step",
+        type=int,
+        default=0,
+        help="at the --grid-r budgets, add the default recommendations with candidate widths "
+        "STEP, 2 STEP, ... 8r instead of the powers of two (named 'local stepSTEP')",
+    )
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--n-train", type=int, default=8000)
@@ -77,16 +87,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--flavor", default="relu", choices=train.FLAVORS)
     ap.add_argument("--workers", type=int, default=2, help="training processes (1 thread each)")
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per recommend")
-    ap.add_argument("--quick", action="store_true", help="r = 8, small data, no slack grid")
+    ap.add_argument(
+        "--quick", action="store_true", help="r = 4, 4000 samples, 6 epochs, no slack grid"
+    )
     ap.add_argument("--json", help="write one record per run here (rewritten after each run)")
     ap.add_argument("--resume", help="reuse the matching records of this JSON file")
     ap.add_argument("--figure", help="draw accuracy vs budget per design (PNG)")
+    ap.add_argument(
+        "--figure-setting",
+        default="0.25/4",
+        help="slack/max-ratio of the grid recommendations drawn besides the defaults",
+    )
     ap.add_argument(
         "--no-train", action="store_true", help="only report the --resume records (no training)"
     )
     args = ap.parse_args(argv)
     if args.quick:
-        args.r, args.grid_r, args.epochs, args.n_train, args.n_test = [8], [], 3, 1500, 1000
+        args.r, args.grid_r, args.epochs, args.n_train, args.n_test = [4], [], 6, 4000, 1000
     args.max_ratio = [None if q.lower() == "none" else float(q) for q in args.max_ratio]
     return args
 
@@ -116,10 +133,15 @@ def baseline(name: str, r: int, arch, budget: int) -> tuple[int, ...]:
 
 
 def recommended(arch, budget: int, favor: str, time_limit: float, **settings):
-    """The recommendation's widths, or None when this widthdesign lacks a setting (v1)."""
+    """The recommendation's widths, or None when there is none (no design meets the floors
+    and the ratio bound within the budget, or this widthdesign lacks a setting)."""
     try:
         rec = wd.recommend(arch, budget, favor, time_limit=time_limit, **settings)
     except TypeError:
+        log("  this widthdesign's recommend lacks slack/max_ratio: skipped")
+        return None
+    except wd.WidthDesignError as err:
+        log(f"  no design: {err}")
         return None
     return tuple(int(w) for w in rec.widths)
 
@@ -141,6 +163,13 @@ def designs(args, arch) -> list[tuple[str, int, str, tuple[int, ...]]]:
         if args.probes and r == 8:
             named.update(PROBES)
         own: dict[str, tuple[int, ...]] = {}
+        if r in args.grid_r and args.step > 0:
+            for favor in ("local", "global"):
+                log(f"recommend --favor {favor} --choices {args.step}..{8 * r} step {args.step}")
+                choices = list(range(args.step, 8 * r + 1, args.step))
+                named[f"{favor} step{args.step}"] = recommended(
+                    arch, budget, favor, args.time_limit, choices=choices
+                )
         if r in args.grid_r:
             for favor in ("local", "global"):
                 for s in args.slack:
@@ -148,10 +177,8 @@ def designs(args, arch) -> list[tuple[str, int, str, tuple[int, ...]]]:
                         name = f"{favor} s={s:g} q={'none' if q is None else f'{q:g}'}"
                         log(f"recommend --favor {favor} --slack {s:g} --max-ratio {q} (r={r})")
                         w = recommended(arch, budget, favor, args.time_limit, slack=s, max_ratio=q)
-                        if w is None:
-                            log("  this widthdesign's recommend has no slack/max_ratio: skipped")
-                            break
-                        own[name] = w
+                        if w is not None:
+                            own[name] = w
         for task in args.tasks:
             for n, w in (named | own).items():
                 recommendation = n.split()[0] in ("local", "global")
@@ -226,6 +253,8 @@ def table(records: list[dict]) -> str:
     ]
     groups: dict[tuple, list[dict]] = {}
     for rec in records:
+        if len(rec["design"].split()) == 3:  # the grid: see grid_table
+            continue
         groups.setdefault((rec["task"], rec["r"], rec["design"]), []).append(rec)
     for (task, r, name), recs in sorted(groups.items(), key=lambda g: g[0][:2]):
         acc = {x["seed"]: 100 * x["accuracy"] for x in recs}
@@ -244,34 +273,90 @@ def table(records: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def _paired(records: list[dict], task: str, r: int, widths) -> list[float]:
+    """Accuracy differences (points) of ``widths`` minus uniform on ``task``, seed by seed."""
+    uni = {x["seed"]: x["accuracy"] for x in records if _at(x) == (task, r, "uniform")}
+    acc = {
+        x["seed"]: x["accuracy"]
+        for x in records
+        if (x["task"], x["r"], x["widths"]) == (task, r, list(widths))
+    }
+    return [100 * (acc[s] - uni[s]) for s in sorted(acc) if s in uni]
+
+
+def _signed(d: list[float]) -> str:
+    return ("+" if statistics.mean(d) >= 0 else "") + mean_std(d) if d else ""
+
+
 def grid_table(records: list[dict]) -> str:
-    """The slack x max-ratio grid: each recommendation on its own task, paired vs uniform."""
-    rows = [
-        "| r | favor (= task) | slack | max-ratio | widths | accuracy % | vs uniform | wins |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    """The slack x max-ratio grid: each distinct recommendation on its own task vs uniform."""
+    found: dict[tuple, list[str]] = {}
     for rec in records:
         parts = rec["design"].split()
-        if len(parts) != 3 or rec["task"] != parts[0] or rec["seed"] != 0:
-            continue
-        same = [x for x in records if (x["task"], x["r"], x["design"]) == _at(rec)]
-        uni = {x["seed"]: x["accuracy"] for x in records if _at(x) == _at(rec, "uniform")}
-        acc = [100 * x["accuracy"] for x in same]
-        d = [100 * (x["accuracy"] - uni[x["seed"]]) for x in same if x["seed"] in uni]
-        diff = (("+" if statistics.mean(d) >= 0 else "") + mean_std(d)) if d else ""
+        if len(parts) == 3 and rec["task"] == parts[0] and rec["seed"] == 0:
+            key = (rec["r"], parts[0], tuple(rec["widths"]))
+            found.setdefault(key, []).append(f"{parts[1][2:]}/{parts[2][2:]}")
+    rows = [
+        "| r | favor = task | slack/max-ratio | widths | accuracy % | vs uniform | wins |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (r, favor, widths), settings in sorted(found.items()):
+        per_seed = {
+            x["seed"]: 100 * x["accuracy"]
+            for x in records
+            if (x["task"], x["r"], x["widths"]) == (favor, r, list(widths))
+        }
+        acc = list(per_seed.values())
+        d = _paired(records, favor, r, widths)
         rows.append(
-            f"| {rec['r']} | {parts[0]} | {parts[1][2:]} | {parts[2][2:]} | "
-            f"{','.join(map(str, rec['widths']))} | {mean_std(acc)} | {diff} | "
-            f"{sum(x > 0 for x in d)}/{len(d)} |"
+            f"| {r} | {favor} | {', '.join(settings)} | {','.join(map(str, widths))} | "
+            f"{mean_std(acc)} | {_signed(d)} | {sum(x > 0 for x in d)}/{len(d)} |"
         )
     return "\n".join(rows) if len(rows) > 2 else ""
+
+
+def _setting_key(setting: str) -> tuple[float, float]:
+    slack, _, ratio = setting.split()[0].partition("/")
+    return float(slack), math.inf if ratio == "none" else float(ratio)
+
+
+def settings_table(records: list[dict], default: str) -> str:
+    """Per setting: each favor's recommendation on its own task vs uniform, at every r, and
+    the mean over the cells measured (``default`` names the settings of ``local``/``global``)."""
+    cells: dict[str, dict[tuple, list[float]]] = {}
+    for rec in records:
+        parts = rec["design"].split()
+        if rec["task"] != parts[0] or rec["seed"] != 0:
+            continue
+        if len(parts) == 3:
+            setting = f"{parts[1][2:]}/{parts[2][2:]}"
+        elif len(parts) == 1 and parts[0] in ("local", "global"):
+            setting = default
+        else:
+            continue
+        setting = setting.replace(default, f"{default} (default)")
+        d = _paired(records, rec["task"], rec["r"], rec["widths"])
+        if d:
+            cells.setdefault(setting, {})[(rec["r"], rec["task"])] = d
+    if not cells:
+        return ""
+    cols = sorted({c for per in cells.values() for c in per})
+    rows = [
+        "| slack/max-ratio | " + " | ".join(f"r={r} {t}" for r, t in cols) + " | mean |",
+        "|---" * (len(cols) + 2) + "|",
+    ]
+    for setting, per in sorted(cells.items(), key=lambda kv: _setting_key(kv[0])):
+        means = [statistics.mean(per[c]) for c in cols if c in per]
+        row = [f"{statistics.mean(per[c]):+.1f}" if c in per else "" for c in cols]
+        rows.append(f"| {setting} | " + " | ".join(row) + f" | {statistics.mean(means):+.1f} |")
+    return "\n".join(rows)
 
 
 def _at(rec: dict, design: str | None = None) -> tuple:
     return rec["task"], rec["r"], design or rec["design"]
 
 
-def figure(records: list[dict], path: str) -> None:
+def figure(records: list[dict], path: str, setting: str = "0.25/4") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -280,7 +365,9 @@ def figure(records: list[dict], path: str) -> None:
     tasks = sorted({x["task"] for x in records})
     fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False)
     for ax, task in zip(axes[0], tasks):
-        names = [*BASELINES, "local", "global", *PROTOTYPES]
+        slack, _, ratio = setting.partition("/")
+        names = [*BASELINES, "local", "global"]
+        names += [f"{favor} s={slack} q={ratio}" for favor in ("local", "global")]
         for k, name in enumerate(names):
             pts: dict[int, list] = {}
             for x in records:
@@ -292,7 +379,7 @@ def figure(records: list[dict], path: str) -> None:
             xs = [r * 2 ** (0.03 * (k - len(names) / 2)) for r in rs]  # spread the error bars
             ys = [statistics.mean(pts[r]) for r in rs]
             es = [statistics.stdev(pts[r]) if len(pts[r]) > 1 else 0 for r in rs]
-            style = "s" if name in PROTOTYPES else "o"
+            style = "s" if " s=" in name else "o"
             ax.errorbar(xs, ys, yerr=es, marker=style, capsize=3, label=name)
         all_r = sorted({x["r"] for x in records})
         ax.set_xscale("log", base=2)
@@ -356,8 +443,13 @@ def main(argv=None) -> int:
     if grid:
         print("\nThe slack x max-ratio grid, each recommendation on its own task:\n")
         print(grid)
+        sig = inspect.signature(wd.recommend).parameters
+        q = sig["max_ratio"].default
+        default = f"{sig['slack'].default:g}/{'none' if q is None else f'{q:g}'}"
+        print("\nPaired difference vs uniform (points), recommendation on its own task:\n")
+        print(settings_table(records(), default))
     if args.figure:
-        figure(records(), args.figure)
+        figure(records(), args.figure, args.figure_setting)
     log(f"wall time {time.monotonic() - t0:.0f} s ({math.ceil((time.monotonic() - t0) / 60)} min)")
     return 0
 

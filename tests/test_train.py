@@ -163,3 +163,29 @@ def test_reproduce_training_tiny_run(tmp_path, capsys):
     # a second run with --resume reuses every training
     assert mod.main([*argv, "--resume", str(out)]) == 0
     assert json.loads(out.read_text())["runs"] == runs
+
+
+def test_reproduce_training_grid_tables(tmp_path, capsys):
+    pytest.importorskip("torch")
+    mod = _script()
+    argv = ["--r", "4", "--tasks", "local", "--designs", "uniform", "--grid-r", "4"]
+    argv += ["--slack", "0.25", "--max-ratio", "2", "--step", "4", "--seeds", "1"]
+    argv += ["--epochs", "1", "--n-train", "64", "--n-test", "32", "--workers", "1"]
+    assert mod.main([*argv, "--json", str(tmp_path / "g.json")]) == 0
+    out = capsys.readouterr().out
+    arch = wd.load(EXAMPLES / "digits_32x32.toml")
+    budget = wd.cost(arch, "params", (16, 16, 8, 8, 4))
+    rec = wd.recommend(arch, budget, "local", slack=0.25, max_ratio=2)
+    widths = ",".join(map(str, rec.widths))
+    assert f"| 4 | local | 0.25/2 | {widths} |" in out  # the grid table
+    assert "| 0.25/2 | " in out.split("Paired difference")[1]  # the settings table
+    step = wd.recommend(arch, budget, "local", choices=range(4, 33, 4))
+    assert f"| local | 4 | local step4 | {','.join(map(str, step.widths))} |" in out
+    runs = json.loads((tmp_path / "g.json").read_text())["runs"]
+    # r = 4 is a --cross-r budget: the step designs train on both tasks, the grid on its own
+    assert {r["design"] for r in runs} == {
+        "uniform",
+        "local s=0.25 q=2",
+        "local step4",
+        "global step4",
+    }

@@ -23,7 +23,7 @@ accuracy, seconds); the file is rewritten after every run, and ``--resume OUT`` 
 records, so an interrupted run continues where it stopped. Progress goes to stderr.
 
     python examples/reproduce_training.py --quick            # about a minute on 2 cores
-    python examples/reproduce_training.py --json runs.json   # the full run of docs/training.md
+    make train-check                                         # the full run of docs/training.md
 """
 
 from __future__ import annotations

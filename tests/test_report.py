@@ -775,3 +775,29 @@ def test_width_bars_stand_on_a_log_axis():
             # a finite rectangle from below the axis floor (clipped there): a masked 0 would
             # make it infinite, and Agg would not draw it
             assert math.isfinite(box.y0) and box.y0 <= bottom and box.y1 > bottom + 5
+
+
+def test_budget_sweep_with_many_partitions_shares_one_axes():
+    """Beyond MAX_PANELS distinct curves, one axes holds them all, one colour per partition."""
+    from types import SimpleNamespace as NS
+
+    from widthdesign.report.sweep import MAX_PANELS
+
+    n = MAX_PANELS + 1
+
+    def design(budget, shift):
+        scores = tuple(NS(partition=f"p{j}", log2_upper_bound=float(j + budget / 100 + shift))
+                       for j in range(n))  # fmt: skip
+        return NS(widths=(2, 2), cost=budget, objective=1.0, scores=scores)
+
+    recs = [
+        NS(budget=b, design=design(b, 1), baselines={"uniform": design(b, 0)}, favor=())
+        for b in (100, 200)
+    ]
+    fig = report.plot_budget_sweep(recs)
+    assert len(fig.axes) == 1
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert len(lines) == 2 * n
+    assert list(lines["recommended: p3"].get_ydata()) == [5.0, 6.0]
+    assert list(lines["uniform: p3"].get_ydata()) == [4.0, 5.0]
+    assert lines["recommended: p0"].get_color() != lines["recommended: p1"].get_color()

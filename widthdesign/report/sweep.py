@@ -21,6 +21,7 @@ from ._common import (
     _cost_model,
     _fmt,
     _legend_below,
+    _new_axes,
     _rc,
     _rec_title,
     _y_scale,
@@ -29,6 +30,9 @@ from ._common import (
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imports
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+#: More favored partitions (with distinct curves) than this share one axes.
+MAX_PANELS = 6
 
 #: Style per design kind (the colour is the partition's).
 _STYLE = {
@@ -73,7 +77,7 @@ def plot_budget_sweep(recommendations: Sequence[Any], ax: Axes | None = None) ->
     ``Line2D`` per design kind and favored partition (partitions with equal curves share one),
     labelled ``recommended: left-right``, ``uniform: left-right``...; in a new figure, one
     panel per partition (bits of different partitions differ by orders of magnitude), in a
-    given ``ax`` all of them, coloured by partition. The spec's design, when given, is a star
+    given ``ax`` (or beyond :data:`MAX_PANELS` partitions) all of them, coloured by partition. The spec's design, when given, is a star
     at its own cost.
     """
     recs = sorted(recommendations, key=lambda r: r.budget)
@@ -82,7 +86,9 @@ def plot_budget_sweep(recommendations: Sequence[Any], ax: Axes | None = None) ->
     series = sweep_series(recs)
     groups = list(series["recommended"])
     with _rc():
-        panels = ax is None
+        panels = ax is None and len(groups) <= MAX_PANELS
+        if ax is None and not panels:  # too many panels: one axes, a colour per partition
+            ax = _new_axes(None, figsize=(7.0, 6.0))[1]
         fig, axes = _sweep_axes(ax, len(groups))
         budgets = [float(r.budget) for r in recs]
         spec = (recs[0].baselines or {}).get("spec")

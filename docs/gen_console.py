@@ -17,8 +17,8 @@ Two kinds of blocks:
     .venv/bin/python docs/gen_console.py --outputs       # ... and the script outputs
     .venv/bin/python docs/gen_console.py --check         # exit 1 if a console block is stale
 
-Files owned by others (``benchmarks*.md``, ``design-rule.md``) and the generated references
-are skipped.
+The benchmark pages (``benchmarks*.md``, measured by ``make bench``) and the generated
+references are skipped.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from widthdesign.cli import cli
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
-SKIP = {"cli.md", "api.md", "design-rule.md"}
+SKIP = {"cli.md", "api.md"}
 BLOCK = re.compile(r"^```console\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 #: Wall-clock durations in CLI output ("0.574 s") vary from run to run: shown as "... s".
 DURATION = re.compile(r"\b\d+(?:\.\d+)? s\b")

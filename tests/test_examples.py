@@ -252,8 +252,8 @@ REPORT_ARGS = [
     "global",
     "--favor",
     "local",
-    "--objective",
-    "maximin",
+    "--choices",
+    "8..512:8",
 ]
 
 

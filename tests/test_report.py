@@ -233,26 +233,90 @@ def test_interaction_profile_matches_single_bounds():
 
 
 def test_interaction_profile_of_a_recommendation(small_rec):
+    """With a recommendation: the scores of every design on the profile partitions, exactly
+    the recommendation's numbers (scored against the same best values)."""
     fig = report.plot_interaction_profile(small_rec)
-    labels = [line.get_label().split(" [")[0] for line in fig.axes[0].get_lines()]
-    assert labels == ["spec", "recommended", "uniform"]
-    rec_line = fig.axes[0].get_lines()[1]
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    labels = [line.get_label().split(" [")[0] for line in lines]
+    assert labels == ["spec", "recommended", "uniform", "wide-base", "wide-tip"]
+    designs = {"recommended": small_rec.design, **small_rec.baselines}
+    names = optimize.profile_partitions(small_rec.arch)
+    assert [s.partition for s in small_rec.design.profile] == names
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == [n.split(":")[1] if ":" in n else n for n in names]
+    for line, label in zip(lines, labels):
+        d = designs[label]
+        assert list(line.get_xdata()) == list(range(len(names)))
+        assert list(line.get_ydata()) == [s.score for s in d.profile]
+        assert f"breadth {100 * d.breadth:.1f} %" in line.get_label()
+    # the recommended scores are the bounds over the best values
     rec_arch = small_rec.arch.with_widths(small_rec.design.widths)
-    want = [wd.bounds(rec_arch, s).log2_upper_bound for _, s in report.interaction_scales(rec_arch)]
-    assert list(rec_line.get_ydata()) == pytest.approx(want)
+    for s in small_rec.design.profile:
+        assert s.score == pytest.approx(wd.bounds(rec_arch, s.partition).log2_upper_bound
+                                        / s.best_log2_upper)  # fmt: skip
+    assert "%" in ax.get_ylabel() and ax.get_ylim()[0] == 0
 
 
-def test_budget_sweep_plots_objectives():
+def test_interaction_profile_without_a_profile_is_in_bits():
+    """A recommendation-like object without profile scores falls back to bits."""
+    from types import SimpleNamespace as NS
+
+    arch = wd.load(GRID)
+    rec = NS(arch=arch, design=NS(widths=(4, 2), profile=()), baselines={})
+    fig = report.plot_interaction_profile(rec)
+    (line,) = fig.axes[0].get_lines()
+    want = [wd.bounds(arch.with_widths([4, 2]), f"checkerboard:{k}").log2_upper_bound
+            for k in (1, 2)]  # fmt: skip
+    assert list(line.get_ydata()) == pytest.approx(want)
+    assert "bits" in fig.axes[0].get_ylabel()
+
+
+@pytest.fixture(scope="module")
+def sweep_recs():
     arch = wd.Architecture(
-        shape=(8,), channels=2, layers=[wd.Layer(None, 2)] * 2 + [wd.Layer(None)]
+        shape=(8,), channels=2, layers=[wd.Layer(2, 2), wd.Layer(2, 2), wd.Layer(2)], name="n8"
     )
-    recs = optimize.budget_sweep(arch, [40, 20, 80], "left-right", choices=[1, 2, 4])
-    fig = report.plot_budget_sweep(recs)
-    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
-    assert list(lines["recommended"].get_xdata()) == [20, 40, 80]
-    ordered = sorted(recs, key=lambda r: r.budget)
-    assert list(lines["recommended"].get_ydata()) == [r.design.objective for r in ordered]
-    assert list(lines["uniform"].get_ydata()) == [r.baselines["uniform"].objective for r in ordered]
+    favor = ["left-right", "even-odd"]
+    return optimize.budget_sweep(arch, [40, 20, 80], favor, choices=[1, 2, 4], min_width=1)
+
+
+def test_budget_sweep_plots_log2_bounds(sweep_recs):
+    """Bits of every favored partition per budget (F is normalized per budget), one panel
+    per partition in a new figure."""
+    fig = report.plot_budget_sweep(sweep_recs)
+    ordered = sorted(sweep_recs, key=lambda r: r.budget)
+    names = [s.partition for s in ordered[0].design.scores]
+    lines = {line.get_label(): line for ax in fig.axes for line in ax.get_lines()}
+    assert len(fig.axes) == len(names)
+    for j, name in enumerate(names):
+        rec_line, uni_line = lines[f"recommended: {name}"], lines[f"uniform: {name}"]
+        assert list(rec_line.get_xdata()) == [20, 40, 80]
+        assert list(rec_line.get_ydata()) == [r.design.scores[j].log2_upper_bound for r in ordered]
+        want = [r.baselines["uniform"].scores[j].log2_upper_bound for r in ordered]
+        assert list(uni_line.get_ydata()) == want
+    assert all("bits" in ax.get_ylabel() for ax in fig.axes)
+    # the spec's bounds at its own cost
+    spec = ordered[0].baselines["spec"]
+    stars = [tuple(c.get_offsets()[0]) for ax in fig.axes for c in ax.collections]
+    assert stars == [(spec.cost, s.log2_upper_bound) for s in spec.scores]
+    texts = " ".join(t.get_text() for lg in fig.legends for t in lg.texts).replace("\n", " ")
+    assert "not F" in texts and "candidate widths {1, 2, 4}" in texts
+
+
+def test_budget_sweep_in_one_axes_merges_equal_curves():
+    from matplotlib.figure import Figure
+
+    arch = wd.load(GRID).with_widths([2, 2])
+    recs = optimize.budget_sweep(arch, [400, 1600], "global", choices=[2, 4, 8, 16, 32])
+    ax = Figure().add_subplot()
+    report.plot_budget_sweep(recs, ax=ax)
+    labels = [line.get_label() for line in ax.get_lines()]
+    # left-right and top-bottom have equal bounds on a square grid: one curve each design
+    assert labels == ["recommended: left-right = top-bottom", "uniform: left-right = top-bottom"]
+    assert list(ax.get_lines()[0].get_ydata()) == [
+        r.design.scores[1].log2_upper_bound for r in recs
+    ]
 
 
 def test_plot_into_given_axes():
@@ -608,12 +672,53 @@ def test_widths_and_sweep_say_what_the_baselines_are(small_rec):
     fig = report.plot_widths(small_rec)
     texts = " ".join(
         t.get_text() for lg in fig.legends + [fig.axes[0].get_legend()] if lg for t in lg.texts
-    )
+    ).replace("\n", " ")  # the note is wrapped
     assert "uniform = the best equal-width design within the budget" in texts
     assert "spec = the spec's own widths" in texts
+    assert "wide-base / wide-tip = 4r, 2r, r by thirds of the depth" in texts
+    assert "candidate widths {2, 4}" in texts  # which candidates were searched (min width 2)
     fig = report.plot_budget_sweep([small_rec])
-    texts = " ".join(t.get_text() for t in fig.axes[0].get_legend().texts)
+    texts = " ".join(t.get_text() for lg in fig.legends for t in lg.texts).replace("\n", " ")
     assert "uniform = the best equal-width design" in texts
+
+
+def test_candidates_are_summarized():
+    from widthdesign.report._common import _cands_text
+
+    assert _cands_text([list(range(8, 513, 8))] * 6) == "8..512 step 8"
+    default = [2**k for k in range(1, 11)]
+    assert _cands_text([default] * 5 + [default[3:]]) == (
+        "powers of two 2..1024, layer 5: powers of two 16..1024"
+    )
+    assert _cands_text([[2, 7, 16]] * 3) == "{2, 7, 16}"
+
+
+def test_report_tables_show_scores_as_percentages(tmp_path):
+    arch = wd.load(PAPER)
+    rec = optimize.recommend(arch, 200, ["left-right", "even-odd"])
+    report.write_report(tmp_path / "r", arch, ["left-right"], recommendation=rec)
+    md = (tmp_path / "r" / "summary.md").read_text()
+    pct = lambda x: f"{100 * x:.1f} %"  # noqa: E731
+    assert f"| slack | {pct(rec.slack)} |" in md and "| max ratio | 2 |" in md
+    assert f"| floors | {', '.join(rec.floors)} |" in md
+    assert "| candidate widths | powers of two 2..1024 |" in md
+    assert f"| best objective F* | {pct(rec.best_objective)} |" in md
+    for stage in rec.stages:
+        assert f"| stage {stage} | proved: " in md
+    designs = {"recommended": rec.design, **rec.baselines}
+    for label, d in designs.items():
+        row = f"| {label} | {list(d.widths)} | {d.cost} | {pct(d.objective)} | {pct(d.breadth)} |"
+        assert row in md
+    for j, s in enumerate(rec.design.scores):
+        cells = [f"{cuts.format_int(d.scores[j].upper_bound, digits=12)}, "
+                 f"{pct(d.scores[j].score)}" for d in designs.values()]  # fmt: skip
+        row = f"| {s.partition} | {s.weight:g} | {s.best_log2_upper:.4g} | " + " | ".join(cells)
+        assert row + " |" in md
+    for j, s in enumerate(rec.design.profile):
+        cells = [f"{pct(d.profile[j].score)}" for d in designs.values()]
+        assert all(c in md for c in cells) and f"| {s.partition} | {s.best_log2_upper:.4g} |" in md
+    gains = rec.gains("uniform")
+    assert f"{100 * gains['left-right']:+.1f}" in md
 
 
 def test_collapsed_axis_ends_near_the_data():
@@ -670,3 +775,29 @@ def test_width_bars_stand_on_a_log_axis():
             # a finite rectangle from below the axis floor (clipped there): a masked 0 would
             # make it infinite, and Agg would not draw it
             assert math.isfinite(box.y0) and box.y0 <= bottom and box.y1 > bottom + 5
+
+
+def test_budget_sweep_with_many_partitions_shares_one_axes():
+    """Beyond MAX_PANELS distinct curves, one axes holds them all, one colour per partition."""
+    from types import SimpleNamespace as NS
+
+    from widthdesign.report.sweep import MAX_PANELS
+
+    n = MAX_PANELS + 1
+
+    def design(budget, shift):
+        scores = tuple(NS(partition=f"p{j}", log2_upper_bound=float(j + budget / 100 + shift))
+                       for j in range(n))  # fmt: skip
+        return NS(widths=(2, 2), cost=budget, objective=1.0, scores=scores)
+
+    recs = [
+        NS(budget=b, design=design(b, 1), baselines={"uniform": design(b, 0)}, favor=())
+        for b in (100, 200)
+    ]
+    fig = report.plot_budget_sweep(recs)
+    assert len(fig.axes) == 1
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert len(lines) == 2 * n
+    assert list(lines["recommended: p3"].get_ydata()) == [5.0, 6.0]
+    assert list(lines["uniform: p3"].get_ydata()) == [4.0, 5.0]
+    assert lines["recommended: p0"].get_color() != lines["recommended: p1"].get_color()

@@ -886,10 +886,11 @@ def report(
 
     Writes, per partition, the tensor network with its min cut (collapsed per level beyond
     256 inputs) and the partition on the input grid; the interaction profile (bounds against
-    checkerboard:k / blocks:k); with --budget and --favor the width profile and a budget
-    sweep; then index.html (self-contained) and summary.md. Default partitions: left-right,
-    plus top-bottom and checkerboard on 2-D grids or even-odd on 1-D (plus the favored ones).
-    Prints the written files.
+    checkerboard:k / blocks:k; with --budget, each design's scores per scale); with --budget
+    and --favor the scores as percentages, the width profile and a budget sweep (the favored
+    bounds per budget); then index.html (self-contained) and summary.md. Default partitions:
+    left-right, plus top-bottom and checkerboard on 2-D grids or even-odd on 1-D (plus the
+    favored ones). Prints the written files.
 
     \b
     Example:

@@ -14,9 +14,12 @@ What each figure shows:
   networks);
 - :func:`plot_partition`: the partition on the input grid, bounds in the title;
 - :func:`plot_cut_map`: where the min cut runs on the input grid (windows it takes per level);
-- :func:`plot_widths`: widths per layer of the spec, the recommended and the uniform designs;
-- :func:`plot_interaction_profile`: log2 upper bound against interaction scale per design;
-- :func:`plot_budget_sweep`: objective against budget, recommended vs uniform;
+- :func:`plot_widths`: widths per layer of the recommended design and its baselines (spec,
+  uniform, wide-base, wide-tip), with their cost, objective F and breadth;
+- :func:`plot_interaction_profile`: per design, the score (% of the best log2 bound within the
+  budget) per interaction scale for a recommendation, else the log2 upper bound;
+- :func:`plot_budget_sweep`: log2 bounds of the favored partitions against budget,
+  recommended vs uniform (not F, which is normalized per budget);
 - :func:`write_report`: all of them, plus ``index.html`` and ``summary.md``, into a folder.
 
 >>> from widthdesign.spec import Architecture, Layer

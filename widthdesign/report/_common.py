@@ -30,11 +30,19 @@ CUT = "#D55E00"
 EDGE = "#A0A0A0"
 INK = "#222222"
 #: Colour per design label; other labels cycle through :data:`_CYCLE`.
-DESIGN_COLORS = {"spec": "#0072B2", "recommended": "#D55E00", "uniform": "#009E73"}
-_CYCLE = ["#CC79A7", "#56B4E9", "#E69F00", "#000000", "#999999"]
-_HATCH = {"spec": "", "recommended": "//", "uniform": ".."}
-_LINESTYLE = {"spec": "-", "recommended": "--", "uniform": ":"}
-_MARKER = {"spec": "o", "recommended": "s", "uniform": "^"}
+DESIGN_COLORS = {
+    "spec": "#0072B2",
+    "recommended": "#D55E00",
+    "uniform": "#009E73",
+    "wide-base": "#CC79A7",
+    "wide-tip": "#56B4E9",
+}
+_CYCLE = ["#E69F00", "#000000", "#999999", "#CC79A7", "#56B4E9"]
+_HATCH = {"spec": "", "recommended": "//", "uniform": "..", "wide-base": "\\\\", "wide-tip": "xx"}
+_LINESTYLE = {"spec": "-", "recommended": "--", "uniform": ":", "wide-base": "-.", "wide-tip": "-."}
+_MARKER = {"spec": "o", "recommended": "s", "uniform": "^", "wide-base": "D", "wide-tip": "P"}
+#: Colours of favored partitions in the budget sweep (Okabe-Ito, design colours first).
+PART_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000"]
 
 FIGSIZE = (7.0, 4.5)
 DPI = 150
@@ -155,7 +163,20 @@ def _rec_title(rec: Any, what: str) -> str:
         parts.append(f"budget {_cost_model(rec)} ≤ {_fmt(int(budget))}")
     if favor:
         parts.append(f"favor {favor}")
-    return parts[0] + ("\n" + ", ".join(parts[1:]) if len(parts) > 1 else "")
+    settings = _settings_text(rec)
+    return _title(parts[0], ", ".join(parts[1:]), settings)
+
+
+def _settings_text(rec: Any) -> str:
+    """``objective sum, slack 5 %, max ratio 2, min width 2`` of a recommendation ("" if none)."""
+    if not hasattr(rec, "slack"):
+        return ""
+    ratio = getattr(rec, "max_ratio", None)
+    return (
+        f"objective {getattr(rec, 'objective_kind', 'sum')}, slack {100 * float(rec.slack):g} %, "
+        f"max ratio {'none' if ratio is None else f'{float(ratio):g}'}, "
+        f"min width {getattr(rec, 'min_width', 1)}"
+    )
 
 
 def _favor_text(favor: Any) -> str:
@@ -235,6 +256,8 @@ def _baselines_note(rec: Any) -> str:
     baselines = getattr(rec, "baselines", None) or {}
     if "uniform" in baselines:
         parts.append("uniform = the best equal-width design within the budget")
+    if "wide-base" in baselines or "wide-tip" in baselines:
+        parts.append("wide-base / wide-tip = 4r, 2r, r by thirds of the depth")
     if "spec" in baselines:
         parts.append("spec = the spec's own widths")
     stats = getattr(rec, "stats", None) or {}
@@ -244,12 +267,49 @@ def _baselines_note(rec: Any) -> str:
     return "; ".join(parts)
 
 
+def _pct(x: float) -> str:
+    """A score (a fraction) as a percentage: ``0.9583 -> '95.8 %'``."""
+    return f"{100 * float(x):.1f} %"
+
+
+def _range_text(values: list[int]) -> str:
+    """One candidate list in a few words.
+
+    >>> _range_text([8, 16, 24, 32]), _range_text(list(range(1, 65)))
+    ('8..32 step 8', '1..64')
+    >>> _range_text([2, 4, 8, 16, 1024][:4] + [32]), _range_text([2, 3, 5, 7])
+    ('powers of two 2..32', '{2, 3, 5, 7}')
+    >>> _range_text([2, 3, 5, 7, 11, 13, 17, 19, 23])
+    '{2, 3, 5, ..., 23} (9 widths)'
+    """
+    vs = sorted(int(v) for v in values)
+    if len(vs) >= 4:  # three widths read best as a list
+        step = vs[1] - vs[0]
+        if all(b - a == step for a, b in zip(vs, vs[1:])):
+            return f"{vs[0]}..{vs[-1]}" + ("" if step == 1 else f" step {step}")
+        if all(v & (v - 1) == 0 for v in vs) and all(b == 2 * a for a, b in zip(vs, vs[1:])):
+            return f"powers of two {vs[0]}..{vs[-1]}"
+    if len(vs) <= 8:
+        return "{" + ", ".join(map(str, vs)) + "}"
+    return "{" + ", ".join(map(str, vs[:3])) + f", ..., {vs[-1]}}} ({len(vs)} widths)"
+
+
 def _cands_text(cands: Any) -> str:
-    """``{1, 2, 4, ...}`` for one list shared by every layer, per-layer lists otherwise."""
-    lists = [list(c) for c in cands] if all(hasattr(c, "__iter__") for c in cands) else [cands]
-    if all(lst == lists[0] for lst in lists):
-        return "{" + ", ".join(map(str, lists[0])) + "}"
-    return "per layer " + " | ".join("{" + ", ".join(map(str, c)) + "}" for c in lists)
+    """The candidate widths in a few words: the list most layers share, then the layers whose
+    list differs (the top layer's floor at the number of classes, limits, fixed layers).
+
+    >>> _cands_text([[2, 4, 8, 16], [2, 4, 8, 16], [16]])
+    'powers of two 2..16, layer 2: {16}'
+    >>> _cands_text([8, 16, 24, 32])
+    '8..32 step 8'
+    """
+    if not all(hasattr(c, "__iter__") for c in cands):
+        return _range_text(list(cands))
+    lists = [tuple(int(w) for w in c) for c in cands]
+    common = max(lists, key=lists.count)
+    text = _range_text(list(common))
+    others = [f"layer {i}: {_range_text(list(c))}" for i, c in enumerate(lists) if c != common]
+    return ", ".join([text, *others])
 
 
 def _title(*lines: str, width: int = 78) -> str:

@@ -18,10 +18,11 @@ from ._common import (
     MAX_DRAWN_INPUTS,
     ReportError,
     _as_designs,
+    _cands_text,
     _cost_model,
-    _designs,
     _favor_text,
     _fmt,
+    _pct,
 )
 from .profile import interaction_scales
 
@@ -158,18 +159,34 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
         else:
             caption = f"Partition {label} on the input grid"
             out.append((f"partition-{slug}.{fmt}", caption, figs.plot_partition(b, primary)))
-    profile_input = rec if rec is not None else {"spec": arch}
     family = interaction_scales(arch)[0][1].split(":")[0] if interaction_scales(arch) else "-"
-    caption = (
-        f"Interaction profile: bits of the upper bound (log2) for the {family}:k partitions, "
-        "from short range (small k) to long range"
-    )
+    if rec is not None and getattr(rec.design, "profile", None):
+        caption = (
+            f"Interaction profile: the score of each design (its log2 upper bound as a % of the "
+            f"best any design within the budget reaches) for the {family}:k partitions, short "
+            f"range (small k) to long range, then the halves; the breadth is the mean score"
+        )
+        profile_input = rec
+    else:
+        caption = (
+            f"Interaction profile: bits of the upper bound (log2) for the {family}:k partitions, "
+            "from short range (small k) to long range"
+        )
+        profile_input = rec if rec is not None else {"spec": arch}
     out.append((f"interaction.{fmt}", caption, figs.plot_interaction_profile(profile_input)))
+    cands = _cands_text(rec.candidates) if getattr(rec, "candidates", None) else ""
+    searched = f"; candidate widths: {cands}" if cands else ""
     if rec is not None:
-        caption = "Width profile: widths per layer of the recommended design and its baselines"
+        caption = (
+            "Width profile: widths per layer of the recommended design and its baselines" + searched
+        )
         out.append((f"widths.{fmt}", caption, figs.plot_widths(rec)))
     if sweep:
-        caption = "Budget sweep: objective of the recommended and uniform designs per budget"
+        caption = (
+            "Budget sweep: log2 upper bounds (bits) of the favored partitions for the recommended "
+            "and uniform designs per budget (not the objective F, which is normalized per budget)"
+            + searched
+        )
         out.append((f"sweep.{fmt}", caption, figs.plot_budget_sweep(sweep)))
     return out
 
@@ -181,13 +198,22 @@ Table = tuple[str, list[str], list[list[str]]]
 
 
 def _tables(arch, parts, designs, results, rec, sweep) -> list[Table]:
-    """``(title, header, rows)`` tables shared by ``summary.md`` and ``index.html``."""
-    tables = [_bounds_rows(arch, parts, designs, results), _widths_rows(arch, designs)]
+    """``(title, header, rows)`` tables shared by ``summary.md`` and ``index.html``: with a
+    recommendation its settings, designs and scores (as percentages) first."""
+    tables = []
     if rec is not None:
+        tables.append(_settings_rows(rec))
+        tables.append(_widths_rows(arch, designs))
         tables.append(_objective_rows(rec))
-        gains = _gains_rows(rec, parts, designs, results)
+        tables.append(_scores_rows(rec, "scores"))
+        if getattr(rec.design, "profile", None):
+            tables.append(_scores_rows(rec, "profile"))
+        gains = _gains_rows(rec)
         if gains[2]:
             tables.append(gains)
+        tables.append(_bounds_rows(arch, parts, designs, results))
+    else:
+        tables += [_bounds_rows(arch, parts, designs, results), _widths_rows(arch, designs)]
     if sweep:
         tables.append(_sweep_rows(sweep))
     return tables
@@ -222,31 +248,104 @@ def _widths_rows(arch, designs) -> Table:
     return ("Widths and costs", header, rows)
 
 
+#: What each stage of recommend maximizes (Recommendation.stages), for the proof column.
+STAGES = {
+    "best": "best log2 bound I_p of each favored partition alone",
+    "objective": "objective F",
+    "breadth": "breadth among designs with F ≥ (1 - slack) F*",
+    "widths": "sum of log2 widths, then the lowest cost",
+}
+
+
+def _rec_first(rec) -> dict[str, Any]:
+    """The recommended design, then its baselines in the order of ``recommend``'s table."""
+    return {"recommended": rec.design, **dict(getattr(rec, "baselines", {}) or {})}
+
+
+def _settings_rows(rec) -> Table:
+    """What was asked and how it was solved: budget, favor, slack, ratio, floors, candidates
+    and the proof status of every stage."""
+    ratio = getattr(rec, "max_ratio", None)
+    floors = list(getattr(rec, "floors", ()) or ())
+    rows = [
+        ["budget", f"{_cost_model(rec)} ≤ {_fmt(int(rec.budget))}"],
+        ["favor", _favor_text(rec.favor)],
+        ["objective", f"{rec.objective_kind} of scores (score = log2 upper bound / I_p)"],
+        ["slack", _pct(getattr(rec, "slack", 0.0))],
+        ["max ratio", "none" if ratio is None else f"{float(ratio):g}"],
+        ["min width", str(getattr(rec, "min_width", 1))],
+        ["floors", ", ".join(floors) or "none"],
+    ]
+    cands = getattr(rec, "candidates", None)
+    if cands:
+        rows.append(["candidate widths", _cands_text(cands)])
+    rows.append(["best objective F*", _pct(getattr(rec, "best_objective", rec.design.objective))])
+    stages = dict(getattr(rec, "stages", {}) or {})
+    for name, done in stages.items():
+        what = STAGES.get(name, name)
+        rows.append([f"stage {name}", f"{'proved' if done else 'NOT proved'}: {what}"])
+    rows.append(["optimal", "yes (every stage proved)" if rec.optimal else "no"])
+    return ("Recommendation", ["setting", "value"], rows)
+
+
 def _objective_rows(rec) -> Table:
     model = _cost_model(rec)
     rows = [
-        [label, _fmt(int(d.cost)), f"{float(d.objective):.4g}"]
-        for label, d in _designs(rec).items()
+        [label, str(list(d.widths)), _fmt(int(d.cost)), _pct(d.objective), _pct(d.breadth)]
+        for label, d in _rec_first(rec).items()
     ]
     title = (
-        f"Objective ({getattr(rec, 'objective_kind', 'sum')}) under budget "
-        f"{model} ≤ {_fmt(int(rec.budget))}"
-        + (f", favor {_favor_text(rec.favor)}" if getattr(rec, "favor", None) else "")
+        f"Objective F ({getattr(rec, 'objective_kind', 'sum')} of scores) and breadth under "
+        f"budget {model} ≤ {_fmt(int(rec.budget))}"
     )
-    return (title, ["design", model, "objective"], rows)
+    return (title, ["design", "widths", model, "objective F", "breadth"], rows)
 
 
-def _gains_rows(rec, parts, designs, results) -> Table:
-    ds = _designs(rec)
+def _scores_rows(rec, which: str) -> Table:
+    """Per partition (favored: ``scores``; the interaction profile: ``profile``), the best
+    log2 bound I_p and, per design, its bound and score as a percentage of I_p."""
+    ds = _rec_first(rec)
+    header = ["partition"] + (["weight"] if which == "scores" else []) + ["best log2 (I_p)"]
+    header += [f"{label}: bound, score" for label in ds]
     rows = []
-    for other in [x for x in designs if x != "recommended"]:
-        for j in range(len(parts)):
-            new = results["recommended"][j].log2_upper_bound
-            old = results[other][j].log2_upper_bound
-            rows.append([_part_label(results, j), other, f"{new - old:+.4g}"])
-        diff = float(rec.design.objective) - float(ds[other].objective)
-        rows.append(["objective", other, f"{diff:+.4g}"])
-    return ("Gains of the recommended design (log2 bits)", ["quantity", "vs", "gain"], rows)
+    for j, s in enumerate(getattr(rec.design, which)):
+        row = [s.partition] + ([f"{s.weight:g}"] if which == "scores" else [])
+        row.append(f"{s.best_log2_upper:.4g}")
+        for d in ds.values():
+            x = getattr(d, which)[j]
+            score = _pct(x.score) if x.best_log2_upper > 0 else "-"
+            row.append(f"{_fmt(int(x.upper_bound))}, {score}")
+        rows.append(row)
+    if which == "scores":
+        title = (
+            "Favored partitions: upper bound and score (log2 upper bound as a % of I_p, the "
+            "best any design within the budget reaches for that partition alone)"
+        )
+    else:
+        title = (
+            "Interaction profile: upper bound and score per scale (breadth = the mean score; "
+            "- : no design separates it)"
+        )
+    return (title, header, rows)
+
+
+def _gains_rows(rec) -> Table:
+    """Score differences of the recommended design against each baseline, in percentage
+    points: per favored partition (``rec.gains``), then F and breadth."""
+    ds = _rec_first(rec)
+    others = [x for x in ds if x != "recommended"]
+    gains = {o: rec.gains(o) for o in others}
+    rows = []
+    for s in rec.design.scores:
+        rows.append([s.partition] + [_points(gains[o][s.partition]) for o in others])
+    rows.append(["objective F"] + [_points(rec.design.objective - ds[o].objective) for o in others])
+    rows.append(["breadth"] + [_points(rec.design.breadth - ds[o].breadth) for o in others])
+    header = ["score"] + [f"vs {o}" for o in others]
+    return ("Gains of the recommended design (percentage points of score)", header, rows)
+
+
+def _points(x: float) -> str:
+    return f"{100 * float(x):+.1f}"
 
 
 def _sweep_rows(sweep) -> Table:
@@ -257,17 +356,31 @@ def _sweep_rows(sweep) -> Table:
             [
                 _fmt(int(r.budget)),
                 str(list(r.design.widths)),
-                f"{float(r.design.objective):.4g}",
+                _bits(r.design),
+                _pct(r.design.objective),
                 "-" if uni is None else str(list(uni.widths)),
-                "-" if uni is None else f"{float(uni.objective):.4g}",
+                "-" if uni is None else _bits(uni),
+                "-" if uni is None else _pct(uni.objective),
             ]
         )
-    header = ["budget", "recommended", "its objective", "uniform", "its objective"]
-    return ("Budget sweep", header, rows)
+    header = [
+        "budget",
+        "recommended",
+        "log2 bounds",
+        "F",
+        "uniform",
+        "log2 bounds",
+        "F",
+    ]
+    title = (
+        "Budget sweep (log2 bounds of the favored partitions in bits; F is normalized per "
+        "budget, so it does not grow with the budget)"
+    )
+    return (title, header, rows)
 
 
-def _part_label(results: dict, j: int) -> str:
-    return next(iter(results.values()))[j].partition.label
+def _bits(design) -> str:
+    return ", ".join(f"{s.log2_upper_bound:.4g}" for s in design.scores)
 
 
 def _arch_line(arch: Architecture) -> str:

@@ -1,4 +1,5 @@
-"""Interaction profile: log2 upper bound against interaction scale per design."""
+"""Interaction profile: per design, the score (with a recommendation) or the log2 upper bound
+against interaction scale."""
 
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ def interaction_profile(arch: Architecture) -> tuple[list[int], np.ndarray, list
 def _same_as(values: np.ndarray, earlier: dict[str, np.ndarray]) -> str | None:
     """The first earlier design with the same profile (within float noise), if any."""
     for label, other in earlier.items():
-        if other.shape == values.shape and np.allclose(other, values, rtol=1e-9, atol=1e-9):
+        if other.shape == values.shape and np.allclose(
+            other, values, rtol=1e-9, atol=1e-9, equal_nan=True
+        ):
             return label
     return None
 
@@ -76,18 +79,94 @@ def _mark_zero_bits(ax: Axes, zeros: list[tuple[list[int], str]]) -> None:
         ax.scatter([], [], marker="v", s=50, color=INK, label="0 bits (bound 1), below the axis")
 
 
-def plot_interaction_profile(arch_or_designs: Any, ax: Axes | None = None) -> Figure:
-    """Bits of the upper bound (its log2) against interaction scale k for each design.
+def _has_profile(obj: Any) -> bool:
+    """A recommendation whose designs carry their interaction profile (scores)."""
+    design = getattr(obj, "design", None)
+    return bool(getattr(design, "profile", None)) and hasattr(obj, "baselines")
 
-    ``checkerboard:k`` on 2-D (and N-D) grids, ``blocks:k`` on 1-D, k = 1, 2, 4, ... up to
-    half the grid side. Small k is short-range interaction (governed by early widths), large
-    k long-range (governed by deep widths). ``arch_or_designs``: an Architecture, a mapping
-    label -> Architecture, a sequence of them, or a Recommendation (its spec, recommended and
-    uniform designs). One ``Line2D`` per design, labelled with its name and widths; a design
-    whose curve coincides with an earlier one is drawn with larger hollow markers (so both
-    stay visible) and its label says ``= <earlier>``.
+
+def plot_interaction_profile(arch_or_designs: Any, ax: Axes | None = None) -> Figure:
+    """How each design serves every interaction scale, short range to long range.
+
+    Given a Recommendation (whose designs carry their profile): the **score** of each design
+    (recommended and every baseline) on the partitions of
+    :func:`widthdesign.optimize.profile_partitions` (``checkerboard:k`` / ``blocks:k``, then
+    ``left-right`` and ``top-bottom``), as a fraction of the best log2 bound any design within
+    the budget reaches for that partition (the same normalization as the optimizer's; the
+    breadth is the mean of these scores). The y data are the scores, drawn as percentages.
+
+    Otherwise (an Architecture, a mapping label -> Architecture, a sequence of them): the bits
+    of the upper bound (its log2) against the scale k of ``checkerboard:k`` on 2-D (and N-D)
+    grids, ``blocks:k`` on 1-D, k = 1, 2, 4, ... up to half the grid side.
+
+    Small k is short-range interaction (governed by early widths), large k long-range
+    (governed by deep widths). One ``Line2D`` per design, labelled with its name and widths; a
+    design whose curve coincides with an earlier one is drawn with larger hollow markers (so
+    both stay visible) and its label says ``= <earlier>``.
     """
-    designs = _as_designs(arch_or_designs)
+    if _has_profile(arch_or_designs):
+        return _plot_scores(arch_or_designs, ax)
+    return _plot_bits(_as_designs(arch_or_designs), ax)
+
+
+def _draw_line(ax: Axes, xs, values: np.ndarray, key: str, label: str, i: int, same, n: int):
+    """One design's curve (style by its ``key``, legend ``label``); a curve equal to an
+    earlier one gets larger hollow markers."""
+    color = _design_color(key, i)
+    ax.plot(
+        xs,
+        values,
+        color=color,
+        ls=_LINESTYLE.get(key, "-"),
+        marker=_MARKER.get(key, "o"),
+        ms=5 if same is None else 9 + 2 * n,
+        mfc=color if same is None else "none",
+        mew=1.0 if same is None else 1.6,
+        lw=1.8,
+        label=label + ("" if same is None else f"  (= {same})"),
+    )
+    return color
+
+
+def _plot_scores(rec: Any, ax: Axes | None) -> Figure:
+    from matplotlib.ticker import PercentFormatter
+
+    from ._common import _designs, _legend_below, _pct, _rec_title
+
+    designs = _designs(rec)
+    names = [s.partition for s in rec.design.profile]
+    xs = np.arange(len(names))
+    with _rc():
+        fig, ax = _new_axes(ax, figsize=(7.0, 5.5))
+        drawn: dict[str, np.ndarray] = {}
+        values_all: list[float] = []
+        for i, (label, d) in enumerate(designs.items()):
+            # a partition no design can separate (best 0 bits) has no score: a gap
+            values = np.array(
+                [s.score if s.best_log2_upper > 0 else np.nan for s in d.profile], dtype=float
+            )
+            values_all.extend(v for v in values.tolist() if v == v)
+            same = _same_as(values, drawn)
+            text = f"{label} {list(d.widths)}, breadth {_pct(d.breadth)}"
+            _draw_line(ax, xs, values, label, text, i, same, len(drawn))
+            drawn[label] = values
+        ticks = [n.split(":")[1] if ":" in n else n for n in names]
+        ax.set_xticks(xs, ticks)
+        family = next((n.split(":")[0] for n in names if ":" in n), "")
+        ax.set_xlabel(f"interaction scale ({family}:k, then the halves)   short range → long range")
+        ax.set_ylim(0, max([1.0, *values_all]) * 1.08)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_ylabel("score: % of the best log2 bound within the budget")
+        ax.axhline(1.0, color=INK, lw=0.6, ls=(0, (1, 3)), zorder=0)
+        ax.grid(color="#e5e5e5", lw=0.6)
+        ax.set_axisbelow(True)
+        handles = ax.get_lines()[: len(designs)]
+        _legend_below(fig, ax, handles, ncol=1)
+        ax.set_title(_rec_title(rec, "interaction profile (breadth = mean score)"), loc="left")
+    return fig
+
+
+def _plot_bits(designs: dict[str, Architecture], ax: Axes | None) -> Figure:
     with _rc():
         fig, ax = _new_axes(ax)
         family = ""
@@ -100,19 +179,8 @@ def plot_interaction_profile(arch_or_designs: Any, ax: Axes | None = None) -> Fi
             family = specs[0].split(":")[0] if specs else family
             all_values.extend(values.tolist())
             same = _same_as(values, drawn)
-            color = _design_color(label, i)
-            ax.plot(
-                ks,
-                values,
-                color=color,
-                ls=_LINESTYLE.get(label, "-"),
-                marker=_MARKER.get(label, "o"),
-                ms=5 if same is None else 9 + 2 * len(drawn),
-                mfc=color if same is None else "none",
-                mew=1.0 if same is None else 1.6,
-                lw=1.8,
-                label=f"{label} {list(arch.widths)}" + ("" if same is None else f"  (= {same})"),
-            )
+            text = f"{label} {list(arch.widths)}"
+            color = _draw_line(ax, ks, values, label, text, i, same, len(drawn))
             drawn[label] = values
             zeros.append(([k for k, v in zip(ks, values) if v <= 0], color))
         if ks:

@@ -16,6 +16,7 @@ from ._common import (
     _fmt,
     _legend_below,
     _new_axes,
+    _pct,
     _rc,
     _rec_title,
     _y_scale,
@@ -27,14 +28,16 @@ if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imp
 
 
 def plot_widths(recommendation: Any, ax: Axes | None = None) -> Figure:
-    """Grouped bars per layer: the spec's widths, the recommended and the uniform design.
+    """Grouped bars per layer: the recommended design and its baselines (spec, uniform,
+    wide-base, wide-tip).
 
-    Each design's legend entry gives its cost (the recommendation's cost model) and its
-    objective. Bars are ``BarContainer``s labelled by design name (``spec``,
-    ``recommended``, ``uniform``...).
+    Each design's legend entry gives its cost (the recommendation's cost model), its
+    objective F and its breadth as percentages of the best reachable scores; the last legend
+    line says what the baselines are and which candidate widths were searched. Bars are
+    ``BarContainer``s labelled by design name (``spec``, ``recommended``, ``uniform``...).
     """
     with _rc():
-        fig, ax = _new_axes(ax)
+        fig, ax = _new_axes(ax, figsize=(7.0, 5.5))
         designs = _designs(recommendation)
         depth = len(recommendation.design.widths)
         x = np.arange(depth)
@@ -63,17 +66,24 @@ def plot_widths(recommendation: Any, ax: Axes | None = None) -> Figure:
         ax.grid(axis="y", color="#e5e5e5", lw=0.6)
         ax.set_axisbelow(True)
         handles, labels = ax.get_legend_handles_labels()
-        text = {
-            label: f"{label}: {model} = {_fmt(int(d.cost))}, objective = {float(d.objective):.4g}"
-            for label, d in designs.items()
-        }
+        text = {label: f"{label}: {_design_text(d, model)}" for label, d in designs.items()}
         # below the axes: inside, it would sit on the tallest bars' value labels
         labels = [text[lb] for lb in labels]
         note = _baselines_note(recommendation)
         if note:  # say what the baselines are, as the last legend line
+            import textwrap
+
             from matplotlib.lines import Line2D
 
-            handles, labels = [*handles, Line2D([], [], ls="")], [*labels, note]
+            handles = [*handles, Line2D([], [], ls="")]
+            labels = [*labels, textwrap.fill(note, 100)]
         _legend_below(fig, ax, handles, ncol=1, labels=labels)
         ax.set_title(_rec_title(recommendation, "layer widths"), loc="left")
     return fig
+
+
+def _design_text(d: Any, model: str) -> str:
+    """``params = 8448, F = 95.8 %, breadth = 90.5 %`` (scores as percentages)."""
+    text = f"{model} = {_fmt(int(d.cost))}, F = {_pct(d.objective)}"
+    breadth = getattr(d, "breadth", None)
+    return text + ("" if breadth is None else f", breadth = {_pct(breadth)}")

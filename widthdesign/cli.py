@@ -715,7 +715,7 @@ def optimizer_options(fn: Callable) -> Callable:
         default=DEFAULT_SLACK,
         show_default=True,
         help="Fraction of the best objective a design may give up to gain breadth (mean score "
-        "over every scale of the grid); 0: the exact optimum. Provisional default, see "
+        "over every scale of the grid); 0: the exact optimum. Default checked by training, see "
         "docs/training.md.",
     )
     @click.option(
@@ -725,7 +725,7 @@ def optimizer_options(fn: Callable) -> Callable:
         show_default=True,
         metavar="R|none",
         help="Largest ratio of consecutive widths, both ways (bounds alone reward zigzags); "
-        "none: unbounded. Provisional default, see docs/training.md.",
+        "none: unbounded. 2 trained best in the worst case (docs/training.md).",
     )
     @click.option(
         "--min-width",

@@ -91,7 +91,8 @@ OBJECTIVES = {
 }
 
 
-#: Provisional defaults, to be calibrated by the training benchmark (docs/training.md).
+#: Defaults checked by the training benchmark (docs/training.md): max ratio 2 never lost more
+#: than 6.5 points to uniform widths; looser ratios gave width-2 bottlenecks (-25 to -50).
 DEFAULT_SLACK = 0.05
 DEFAULT_MAX_RATIO: float | None = 2.0
 DEFAULT_MIN_WIDTH = 2
@@ -129,9 +130,9 @@ def recommend(
             the floors.
         fixed: ``{layer: width}`` or pairs: layers whose width is given.
         slack: a fraction in [0, 1): designs within ``(1 - slack) F*`` compete on breadth
-            (provisional default, see docs/training.md).
+            (default 0.05, checked by the training benchmark, docs/training.md).
         max_ratio: bound on the ratio of consecutive widths (both directions); ``None``:
-            unbounded (provisional default 2).
+            unbounded (default 2: looser bounds trained worst, docs/training.md).
         min_width: the smallest width of any layer without a limit (default 2); the top
             layer also takes at least the number of classes.
         time_limit: seconds; when reached, the best design found is returned with

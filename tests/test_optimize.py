@@ -527,6 +527,7 @@ def test_cli_choices_range():
         ["--budget", "8736", "--favor", "global", "--slack", "1.5"],
         ["--budget", "8736", "--favor", "global", "--max-ratio", "0.5"],
         ["--budget", "8736", "--favor", "global", "--min-width", "0"],
+        ["--budget", "8736", "--favor", "global", "--min-width", "half"],
         ["--budget", "8736", "--favor", "global", "--min-width", "2000"],
         ["--budget", "8736", "--favor", "left-right=1e-300", "--favor", "top-bottom"],
         ["--budget", "10", "--favor", "global"],
@@ -551,3 +552,19 @@ def test_cli_write_spec_refuses_to_overwrite(tmp_path):
     res = run(*args)
     assert res.exit_code == 1 and "Error: " in res.stderr
     assert run(*args, "--force").exit_code == 0
+
+
+def test_min_width_auto_is_half_the_widest_uniform_width():
+    arch = wd.load(LEVINE)
+    rec = wd.recommend(arch, 8736, "local", min_width="auto")
+    uniform = rec.baselines["uniform"].widths[0]
+    assert uniform == 39 and rec.min_width == 19  # the floor it resolved to
+    assert min(rec.widths) >= uniform // 2
+    assert rec.floors[0] == "min width 19 (auto: half the widest uniform width 39)"
+    # the same floor given by hand gives the same design
+    assert wd.recommend(arch, 8736, "local", min_width=19).widths == rec.widths
+    res = run("recommend", LEVINE, "--budget", "8736", "--favor", "local", "--min-width", "auto",
+              "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["min_width"] == 19
+    assert json.loads(res.stdout)["widths"] == list(rec.widths)

@@ -730,11 +730,13 @@ def optimizer_options(fn: Callable) -> Callable:
     @click.option(
         "--min-width",
         "min_width",
-        type=int,
-        default=DEFAULT_MIN_WIDTH,
+        default=str(DEFAULT_MIN_WIDTH),
         show_default=True,
+        metavar="W|auto",
+        callback=_min_width,
         help="Smallest width of a layer without --limit (width-1 layers train at chance); "
-        "the top layer also gets at least the number of classes.",
+        "auto: half the widest uniform width within the budget. The top layer also gets at "
+        "least the number of classes.",
     )
     @click.option(
         "--limit",
@@ -788,6 +790,16 @@ def optimizer_options(fn: Callable) -> Callable:
         return fn(favor=list(favor), solve=solve, **kwargs)
 
     return wrapper
+
+
+def _min_width(ctx, param, value: str) -> int | str:
+    """``--min-width``: a positive integer or ``auto``."""
+    text = value.strip().lower()
+    if text == "auto":
+        return "auto"
+    if not re.fullmatch(r"\d{1,10}", text):
+        raise click.BadParameter(f"{value!r}: expected a positive integer or auto")
+    return int(text)
 
 
 def _choices(text: str) -> list[int]:

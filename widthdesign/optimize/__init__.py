@@ -133,8 +133,9 @@ def recommend(
             (default 0.05, checked by the training benchmark, docs/training.md).
         max_ratio: bound on the ratio of consecutive widths (both directions); ``None``:
             unbounded (default 2: looser bounds trained worst, docs/training.md).
-        min_width: the smallest width of any layer without a limit (default 2); the top
-            layer also takes at least the number of classes.
+        min_width: the smallest width of any layer without a limit (default 2), or
+            ``"auto"``: half the widest uniform width within the budget; the top layer also
+            takes at least the number of classes.
         time_limit: seconds; when reached, the best design found is returned with
             ``optimal=False``.
         progress: called with a dict (``stage``, ``round``, ``seconds``) after each stage.
@@ -156,7 +157,10 @@ def recommend(
     slack = _check_slack(slack)
     ratio = _ratio(max_ratio)
     favored = parse_favor(favor, arch)
+    min_width, auto_note = _auto_min_width(arch, cost, budget, fixed, min_width)
     cands, floors = _candidates(arch, choices, limits, fixed, min_width)
+    if auto_note:
+        floors = tuple(f + auto_note if f.startswith("min width") else f for f in floors)
     chain = _Chain(arch, cost, cands, None, ratio)
     if chain.cheapest > budget:
         raise BudgetError(
@@ -193,12 +197,26 @@ def recommend(
         stats=stats,
         slack=slack,
         max_ratio=None if ratio is None else float(ratio),
-        min_width=int(min_width),
+        min_width=min_width,
         floors=floors,
         stages=stages,
         best_objective=solver.best_f,
         candidates=tuple(tuple(c) for c in cands),
     )
+
+
+def _auto_min_width(arch, cost, budget, fixed, min_width) -> tuple[int, str]:
+    """``min_width="auto"``: half the widest uniform width within the budget (at least 2).
+
+    The training benchmark (docs/training.md) found the narrowest layer to decide accuracy;
+    this floor would have excluded every catastrophic design of its run.
+    """
+    if not (isinstance(min_width, str) and min_width.strip().lower() == "auto"):
+        return min_width, ""
+    r = _largest_r(arch, cost, budget, [1] * arch.depth, _layer_map(fixed, arch.depth, "fixed"))
+    if r is None:
+        raise BudgetError(f"min_width 'auto': no uniform width fits the budget {budget}")
+    return max(2, r // 2), f" (auto: half the widest uniform width {r})"
 
 
 def _check_budget(budget) -> int:

@@ -135,6 +135,8 @@ def baseline(name: str, r: int, arch, budget: int) -> tuple[int, ...]:
 def recommended(arch, budget: int, favor: str, time_limit: float, **settings):
     """The recommendation's widths, or None when there is none (no design meets the floors
     and the ratio bound within the budget, or this widthdesign lacks a setting)."""
+    # the documented run used a width floor of 2; its result made `auto` the default since
+    settings = {"min_width": 2, **settings}
     try:
         rec = wd.recommend(arch, budget, favor, time_limit=time_limit, **settings)
     except TypeError:

@@ -254,6 +254,8 @@ REPORT_ARGS = [
     "local",
     "--choices",
     "8..512:8",
+    "--min-width",
+    "2",
 ]
 
 

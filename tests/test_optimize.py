@@ -205,6 +205,7 @@ CASES = [
 @pytest.mark.parametrize("name,favor,budget,opts", CASES)
 def test_recommend_matches_exhaustive_search(name, favor, budget, opts):
     arch = ARCHS[name]
+    opts = {"min_width": 2, **opts}  # the oracle's floors are explicit integers
     rec = wd.recommend(arch, budget, favor, **opts)
     assert rec.optimal and all(rec.stages.values())
     assert rec.widths == brute_force(arch, budget, favor, **opts)
@@ -313,7 +314,11 @@ def test_floors_by_default():
     for favor in ("local", "global"):
         rec = wd.recommend(arch, 8736, favor)
         assert min(rec.widths) >= 2 and rec.widths[-1] >= arch.classes
-        assert rec.floors == ("min width 2", "top width >= 10 classes")
+        assert rec.floors == (
+            "min width 19 (auto: half the widest uniform width 39)",
+            "top width >= 10 classes",
+        )
+        assert min(rec.widths) >= 19
         ws = rec.widths
         assert all(max(a, b) <= 2 * min(a, b) for a, b in zip(ws, ws[1:]))
         assert rec.design.cost > 8736 * 0.9  # the budget is spent
@@ -322,7 +327,7 @@ def test_floors_by_default():
 def test_limit_overrides_the_floors_and_min_width_one():
     arch = ARCHS["1d-w2-n8"]
     rec = wd.recommend(arch, 40, "even-odd", choices=[1, 2, 4], limits={2: (1, 1)},
-                       max_ratio=None)  # fmt: skip
+                       max_ratio=None, min_width=2)  # fmt: skip
     assert rec.widths[2] == 1 and min(rec.widths[:2]) >= 2 and rec.floors == ("min width 2",)
     rec = wd.recommend(arch, 40, "even-odd", choices=[1, 2, 4], min_width=1, max_ratio=None)
     assert rec.floors == ("top width >= 3 classes",)
@@ -331,7 +336,7 @@ def test_limit_overrides_the_floors_and_min_width_one():
 def test_floor_errors_name_layer_and_fix():
     arch = ARCHS["1d-w2-n8"]  # Y = 3
     with pytest.raises(BudgetError, match=r"layer 2 \(top\): no candidate width >= 3"):
-        wd.recommend(arch, 1000, "left-right", choices=[1, 2])
+        wd.recommend(arch, 1000, "left-right", choices=[1, 2], min_width=2)
     with pytest.raises(BudgetError, match=r"layer 0: no candidate width >= 5 \(--min-width\)"):
         wd.recommend(arch, 1000, "left-right", choices=[1, 2, 4], min_width=5)
 
@@ -451,8 +456,16 @@ def test_design_rule_levine_64x64():
     # the paper's rule: deep layers for long-range, early layers for short-range
     assert glob.widths[-1] >= glob.widths[0] and local.widths[0] >= local.widths[-1]
     for rec in (glob, local):
-        for name in ("uniform", "wide-base", "wide-tip", "spec"):
-            assert rec.design.objective >= rec.baselines[name].objective - 1e-9
+        assert min(rec.widths) >= rec.baselines["uniform"].widths[0] // 2  # the auto floor
+        for name, base in rec.baselines.items():
+            w = base.widths
+            feasible = (
+                all(x in cs for x, cs in zip(w, rec.candidates))
+                and all(max(a, b) <= 2 * min(a, b) for a, b in zip(w, w[1:]))
+                and base.cost <= rec.budget
+            )
+            if feasible:  # the optimum beats every baseline it could have chosen
+                assert rec.design.objective >= base.objective - 1e-9, name
 
 
 def test_budget_sweep_costs_within_budgets():

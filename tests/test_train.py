@@ -175,11 +175,11 @@ def test_reproduce_training_grid_tables(tmp_path, capsys):
     out = capsys.readouterr().out
     arch = wd.load(EXAMPLES / "digits_32x32.toml")
     budget = wd.cost(arch, "params", (16, 16, 8, 8, 4))
-    rec = wd.recommend(arch, budget, "local", slack=0.25, max_ratio=2)
+    rec = wd.recommend(arch, budget, "local", slack=0.25, max_ratio=2, min_width=2)
     widths = ",".join(map(str, rec.widths))
     assert f"| 4 | local | 0.25/2 | {widths} |" in out  # the grid table
     assert "| 0.25/2 | " in out.split("Paired difference")[1]  # the settings table
-    step = wd.recommend(arch, budget, "local", choices=range(4, 33, 4))
+    step = wd.recommend(arch, budget, "local", choices=range(4, 33, 4), min_width=2)
     assert f"| local | 4 | local step4 | {','.join(map(str, step.widths))} |" in out
     runs = json.loads((tmp_path / "g.json").read_text())["runs"]
     # r = 4 is a --cross-r budget: the step designs train on both tasks, the grid on its own

@@ -734,9 +734,9 @@ def optimizer_options(fn: Callable) -> Callable:
         show_default=True,
         metavar="W|auto",
         callback=_min_width,
-        help="Smallest width of a layer without --limit (width-1 layers train at chance); "
-        "auto: half the widest uniform width within the budget. The top layer also gets at "
-        "least the number of classes.",
+        help="Smallest width of a layer without --limit; auto: half the widest uniform "
+        "width within the budget, at least 2 (narrow layers decided accuracy in the training "
+        "benchmark). The top layer also gets at least the number of classes.",
     )
     @click.option(
         "--limit",
@@ -1022,8 +1022,9 @@ def recommend(
     it can get). recommend maximizes the weighted mean score (or the smallest, --objective
     maximin); then, among designs within --slack of that optimum, the breadth (mean score
     over every scale of the grid, so no scale is starved); then the sum of log2 widths (no
-    budget left unspent), the lowest cost, the smallest widths. Floors: --min-width (2), a top
-    width of at least the number of classes, consecutive widths within --max-ratio (2).
+    budget left unspent), the lowest cost, the smallest widths. Floors: --min-width (auto: half
+    the widest uniform width), a top width of at least the number of classes, consecutive
+    widths within --max-ratio (2).
     Exact branch and bound; "optimal (proved)" unless --time-limit cuts it short. Baselines:
     the widest uniform width within the budget, wide-base / wide-tip (4r, 2r, r by thirds),
     and the spec's widths when given.

@@ -15,7 +15,8 @@ of the best reachable interaction the design keeps. :func:`recommend` maximizes,
    then the lexicographically smallest widths.
 
 Feasible designs take one width per layer from the candidates, after the floors (``min_width``,
-default 2, and a top width of at least the number of classes Y), ``limits`` and ``fixed``
+default ``"auto"``: half the widest uniform width within the budget, at least 2; and a top
+width of at least the number of classes Y), ``limits`` and ``fixed``
 layers, with ``cost <= budget`` and consecutive widths within a factor ``max_ratio``. Every
 returned design is maximal: raising any single layer to its next candidate breaks the budget,
 the ratio bound or a limit (stage 3 guarantees it, since every bound is monotone in widths).
@@ -95,7 +96,7 @@ OBJECTIVES = {
 #: than 6.5 points to uniform widths; looser ratios gave width-2 bottlenecks (-25 to -50).
 DEFAULT_SLACK = 0.05
 DEFAULT_MAX_RATIO: float | None = 2.0
-DEFAULT_MIN_WIDTH = 2
+DEFAULT_MIN_WIDTH: int | str = "auto"
 
 
 # -- the solver -----------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def recommend(
     fixed=None,
     slack: float = DEFAULT_SLACK,
     max_ratio: float | None = DEFAULT_MAX_RATIO,
-    min_width: int = DEFAULT_MIN_WIDTH,
+    min_width: int | str = DEFAULT_MIN_WIDTH,
     time_limit: float | None = None,
     progress: Callable[[dict], None] | None = None,
 ) -> Recommendation:
@@ -133,8 +134,9 @@ def recommend(
             (default 0.05, checked by the training benchmark, docs/training.md).
         max_ratio: bound on the ratio of consecutive widths (both directions); ``None``:
             unbounded (default 2: looser bounds trained worst, docs/training.md).
-        min_width: the smallest width of any layer without a limit (default 2), or
-            ``"auto"``: half the widest uniform width within the budget; the top layer also
+        min_width: the smallest width of any layer without a limit, or ``"auto"``
+            (default): half the widest uniform width within the budget, at least 2 (the
+            training benchmark's bottleneck floor, docs/training.md); the top layer also
             takes at least the number of classes.
         time_limit: seconds; when reached, the best design found is returned with
             ``optimal=False``.
@@ -157,7 +159,7 @@ def recommend(
     slack = _check_slack(slack)
     ratio = _ratio(max_ratio)
     favored = parse_favor(favor, arch)
-    min_width, auto_note = _auto_min_width(arch, cost, budget, fixed, min_width)
+    min_width, auto_note = _auto_min_width(arch, cost, budget, fixed, min_width, choices)
     cands, floors = _candidates(arch, choices, limits, fixed, min_width)
     if auto_note:
         floors = tuple(f + auto_note if f.startswith("min width") else f for f in floors)
@@ -205,7 +207,7 @@ def recommend(
     )
 
 
-def _auto_min_width(arch, cost, budget, fixed, min_width) -> tuple[int, str]:
+def _auto_min_width(arch, cost, budget, fixed, min_width, choices) -> tuple[int, str]:
     """``min_width="auto"``: half the widest uniform width within the budget (at least 2).
 
     The training benchmark (docs/training.md) found the narrowest layer to decide accuracy;
@@ -214,9 +216,11 @@ def _auto_min_width(arch, cost, budget, fixed, min_width) -> tuple[int, str]:
     if not (isinstance(min_width, str) and min_width.strip().lower() == "auto"):
         return min_width, ""
     r = _largest_r(arch, cost, budget, [1] * arch.depth, _layer_map(fixed, arch.depth, "fixed"))
-    if r is None:
-        raise BudgetError(f"min_width 'auto': no uniform width fits the budget {budget}")
-    return max(2, r // 2), f" (auto: half the widest uniform width {r})"
+    if r is None:  # not even width 1 fits: the cheapest-design error follows
+        return 2, ""
+    widest = min(max(cs) for cs in _candidates(arch, choices, None, None, 1, False)[0])
+    floor = max(2, min(r // 2, widest))  # a budget past every candidate: the widest one
+    return floor, f" (auto: half the widest uniform width {r})" if floor == r // 2 else ""
 
 
 def _check_budget(budget) -> int:

@@ -6,7 +6,12 @@ Targets (issue 9), each proved optimal:
   (64 per layer), favor global + local: <= 10 s;
 - a 1-D net of 256 inputs, 8 layers of window 2 (M=4, Y=10, budget of uniform width 16),
   every integer 1..64, five favored partitions: <= 10 s;
-- the defaults (powers of two, slack 0.05, ratio 2) on the 64x64 net, favor global: <= 2 s.
+- the defaults (powers of two, slack 0.05, ratio 2, width floor auto) on the 64x64 net:
+  <= 2 s.
+
+The candidate-set targets search every candidate past issue 9's floor of 2 (``min_width=2``
+for 1..64, ``min_width=1`` for 8..512:8: the default floor ``auto`` would drop the narrow ones
+and shrink the search); one row allows width 1 too.
 
 Also: the same with the ratio bound off, an arbitrary (unstructured) favored partition, and
 growth with the grid. Prints a Markdown table (docs/benchmarks-recommend.md).
@@ -51,14 +56,17 @@ def line_arch() -> Architecture:
 # (label, arch, favor, keyword arguments, target seconds or None)
 CASES = [
     ("64x64, 8..512:8, global+local", grid_arch(64, 6), ["global", "local"],
-     dict(choices=STEP8), 10.0),
-    ("1-D 256, 1..64, five partitions", line_arch(), FIVE_1D, dict(choices=ONE_TO_64), 10.0),
+     dict(choices=STEP8, min_width=1), 10.0),
+    ("1-D 256, 1..64, five partitions", line_arch(), FIVE_1D,
+     dict(choices=ONE_TO_64, min_width=2), 10.0),
+    ("1-D 256, 1..64, five partitions, width 1 allowed", line_arch(), FIVE_1D,
+     dict(choices=ONE_TO_64, min_width=1), None),
     ("64x64, defaults, global", grid_arch(64, 6), ["global"], {}, 2.0),
     ("64x64, defaults, local", grid_arch(64, 6), ["local"], {}, 2.0),
     ("64x64, 8..512:8, global+local, no ratio bound", grid_arch(64, 6), ["global", "local"],
-     dict(choices=STEP8, max_ratio=None), None),
+     dict(choices=STEP8, max_ratio=None, min_width=1), None),
     ("1-D 256, 1..64, four + 0-99", line_arch(), FIVE_1D[:2] + ["blocks:4", "blocks:16", "0-99"],
-     dict(choices=ONE_TO_64), None),
+     dict(choices=ONE_TO_64, min_width=2), None),
     ("32x32, defaults, global+local", grid_arch(32, 5), ["global", "local"], {}, None),
     ("128x128, defaults, global+local", grid_arch(128, 7), ["global", "local"], {}, None),
 ]  # fmt: skip

@@ -33,7 +33,7 @@ from ._common import (
     _rc,
     _title,
 )
-from .partition import _grid_axes, _partition_image
+from .partition import _grid_axes, _show_partition
 
 if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imports
     from matplotlib.axes import Axes
@@ -142,7 +142,6 @@ def plot_cut_map(bounds_result: cuts.Bounds, arch: Architecture, ax: Axes | None
     names every line: level, how many of its windows the cut takes, their size in inputs and
     the bond dimension each contributes.
     """
-    from matplotlib.colors import ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -154,17 +153,7 @@ def plot_cut_map(bounds_result: cuts.Bounds, arch: Architecture, ax: Axes | None
     with _rc():
         size = (7.0, 2.8) if one_d else ((7.0, 6.4) if len(grid) == 2 else (7.0, 3.8))
         fig, ax = _new_axes(ax, size)
-        image, index, captions = _partition_image(mask, grid)
-        cmap = ListedColormap([TINT_B, TINT_A]).with_extremes(bad="white")
-        ax.imshow(
-            np.ma.masked_invalid(image),
-            cmap=cmap,
-            vmin=0,
-            vmax=1,
-            interpolation="nearest",
-            aspect="auto" if one_d else "equal",
-            gid="cutmap",
-        )
+        image, index, captions = _show_partition(ax, mask, grid, (TINT_A, TINT_B), "cutmap")
         cell_px = _pixels_per_cell(fig, ax, image.shape, one_d)
         handles: list = [
             Patch(facecolor=TINT_A, edgecolor=INK, label=f"side A ({int(mask.sum())} inputs)"),

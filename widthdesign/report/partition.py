@@ -37,7 +37,6 @@ def plot_partition(
     are sparse enough to read, and inputs whose terminal bond the cut takes get a cross.
     The image is an ``AxesImage`` (gid ``partition``) of 1 on side A, 0 on side B.
     """
-    from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     with _rc():
@@ -47,17 +46,7 @@ def plot_partition(
         part = bounds_result.partition
         mask = part.mask
         grid = arch.shape
-        image, index, captions = _partition_image(mask, grid)
-        cmap = ListedColormap([SIDE_B, SIDE_A]).with_extremes(bad="white")
-        ax.imshow(
-            np.ma.masked_invalid(image),
-            cmap=cmap,
-            vmin=0,
-            vmax=1,
-            interpolation="nearest",
-            aspect="auto" if one_d else "equal",
-            gid="partition",
-        )
+        image, index, captions = _show_partition(ax, mask, grid, (SIDE_A, SIDE_B), "partition")
         rows, cols = image.shape
         window_handles: list = []
         if arch.tree is None and arch.order is None:
@@ -125,6 +114,25 @@ def _grid_axes(ax: Axes, grid: tuple[int, ...], shape, captions) -> None:
         ax.set_xticks(
             [o + t for o in starts for t in ticks], [str(t) for _ in starts for t in ticks]
         )
+
+
+def _show_partition(ax, mask: np.ndarray, grid: tuple[int, ...], colors, gid: str):
+    """Draw the partition over the grid (side A / side B colours, blank padding); returns
+    :func:`_partition_image`'s image, slot index and captions."""
+    from matplotlib.colors import ListedColormap
+
+    image, index, captions = _partition_image(mask, grid)
+    color_a, color_b = colors
+    ax.imshow(
+        np.ma.masked_invalid(image),
+        cmap=ListedColormap([color_b, color_a]).with_extremes(bad="white"),
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        aspect="auto" if len(grid) == 1 else "equal",
+        gid=gid,
+    )
+    return image, index, captions
 
 
 def _partition_image(mask: np.ndarray, grid: tuple[int, ...]):

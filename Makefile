@@ -12,10 +12,17 @@ $(VENV)/bin/python:
 
 $(STAMP): $(VENV)/bin/python pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
-	# torch pinned first: the CPU wheel in the local find-links; an open range would pull CUDA.
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# The training extra (torch, scikit-learn) for the suite and the training benchmark; the demo
+# does not need it. torch pinned first: the CPU wheel in the local find-links; an open range
+# would pull a CUDA build of several GB.
+TRAIN_STAMP := $(VENV)/.installed-train
+$(TRAIN_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet 'torch==2.13.0'
 	$(PY) -m pip install --quiet -e '.[test,train]'
-	@touch $(STAMP)
+	@touch $(TRAIN_STAMP)
 
 # The main job: widths for the 64x64 network of Levine et al. that favor global interactions
 # under the parameter budget of its wide-base design, with a report in demo-report/.
@@ -26,7 +33,7 @@ demo: $(STAMP)
 		--report demo-report --force
 	@echo "Report: demo-report/index.html (figures and summary.md beside it)"
 
-test: $(STAMP)
+test: $(TRAIN_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider widthdesign tests
 
 lint: $(STAMP)
@@ -40,7 +47,7 @@ bench: $(STAMP)
 # matched parameter counts on the local and global digit tasks, then the slack x max-ratio
 # check at r = 4 and 16, then the tables and the figure of every run (train-check.json/.png).
 TRAIN := $(PY) examples/reproduce_training.py
-train-check: $(STAMP)
+train-check: $(TRAIN_STAMP)
 	$(TRAIN) --prototype --probes --step 4 --json train-check.json --resume train-check.json >/dev/null
 	$(TRAIN) --r 4 16 --designs uniform --step 4 --grid-r 4 16 --slack 0.1 0.25 --max-ratio 2 4 \
 		--json train-check.json --resume train-check.json >/dev/null

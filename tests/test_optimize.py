@@ -581,3 +581,20 @@ def test_min_width_auto_is_half_the_widest_uniform_width():
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["min_width"] == 19
     assert json.loads(res.stdout)["widths"] == list(rec.widths)
+
+
+def test_exact_values_keep_60_digits():
+    # Python's default decimal context has 28 digits: a sum or a difference taken in it would
+    # merge values that differ past the 28th digit, far above the documented 1e-40 ties
+    from decimal import Decimal
+
+    from widthdesign.optimize import search
+
+    class Logs:  # exact log2 bounds of two partitions, 1e-35 apart in relative terms
+        def exact_log(self, p, widths):
+            return [Decimal(1), Decimal("1e-35")][p]
+
+    one = search._Value("sum", (0, 1), (1.0, 1.0), (Decimal(1), Decimal(1)))
+    assert one.exact(Logs(), (2,)) == Decimal("1.00000000000000000000000000000000001")
+    assert search._cmp(one.exact(Logs(), (2,)), Decimal(1)) == 1
+    assert search._cmp(Decimal(1) + Decimal("1e-45"), Decimal(1)) == 0

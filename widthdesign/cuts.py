@@ -60,6 +60,8 @@ __all__ = [
     "tree_dp",
     "trace_sides",
     "cut_windows",
+    "exact_sides",
+    "side_counts",
     "lawler_arcs",
     "lower_bound_bases",
     "exact_log2",
@@ -154,9 +156,7 @@ class TreeCut(Cut):
         c = self.__dict__.get("_counts")
         if c is None:  # computed once: a pass over every level's sides
             _, tree, slot_a, sides, _ = self._args
-            c = [int(np.count_nonzero(sides[0] != slot_a))]
-            c += [int(np.count_nonzero(cut_windows(tree, sides, lv))) for lv in range(tree.depth)]
-            c = tuple(c)
+            c = side_counts(tree, slot_a, sides)
             object.__setattr__(self, "_counts", c)
         return c + (0,) * (depth + 1 - len(c))
 
@@ -395,18 +395,11 @@ def dp_min_cut(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut
     tree = pooling_tree(arch)
     slot_a = np.asarray(mask, dtype=bool)[tree.leaves]
     dims = [int(d) for d in dims]
-    exps = _common_exponents(dims, tree)
-    if exps is not None:
-        dtype = np.int32 if _max_cost(exps, tree) < 2**31 else np.int64
-        top_a, top_b, trace = tree_dp(tree, slot_a, exps, combine=np.add, dtype=dtype)
-    elif arch.num_inputs > FAST_INPUTS:
+    if arch.num_inputs > FAST_INPUTS and _common_exponents(dims, tree) is None:
         cut = _float_traced_cut(arch, tree, slot_a, dims, _batch_one(arch, mask).upper_bound(0))
         if cut is not None:
             return cut
-        top_a, top_b, trace = tree_dp(tree, slot_a, dims)
-    else:
-        top_a, top_b, trace = tree_dp(tree, slot_a, dims)
-    sides = trace_sides(tree, trace, bool(top_a <= top_b))
+    sides = exact_sides(tree, slot_a, dims)
     if arch.num_inputs > FAST_INPUTS:
         return TreeCut(arch, tree, slot_a, sides, dims)
     return _cut_from_sides(arch, tree, slot_a, sides, dims)
@@ -415,6 +408,27 @@ def dp_min_cut(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut
 def _max_cost(exps: Sequence[int], tree) -> int:
     """An upper bound on any subtree cost of an exponent DP (every item of the tree cut)."""
     return sum(int(s) * int(e) for s, e in zip(tree.sizes, exps))
+
+
+def exact_sides(tree, slot_a: np.ndarray, dims: Sequence[int]) -> list[np.ndarray]:
+    """Sides (True = A) per level of an exact min cut: the tree DP on int exponents when every
+    dimension is a power of one integer (the same decisions as on the integers), else on
+    Python ints."""
+    exps = _common_exponents(dims, tree)
+    if exps is not None:
+        dtype = np.int32 if _max_cost(exps, tree) < 2**31 else np.int64
+        top_a, top_b, trace = tree_dp(tree, slot_a, exps, combine=np.add, dtype=dtype)
+    else:
+        top_a, top_b, trace = tree_dp(tree, slot_a, [int(d) for d in dims])
+    return trace_sides(tree, trace, bool(top_a <= top_b))
+
+
+def side_counts(tree, slot_a: np.ndarray, sides: list[np.ndarray]) -> tuple[int, ...]:
+    """Items per level that the cut given by ``sides`` takes: ``(input bonds, layer 0
+    deltas, ...)``, the exponents of its value in ``(M, r_0, ...)``."""
+    counts = [int(np.count_nonzero(sides[0] != slot_a))]
+    counts += [int(np.count_nonzero(cut_windows(tree, sides, lv))) for lv in range(tree.depth)]
+    return tuple(counts)
 
 
 def _common_exponents(dims: Sequence[int], tree) -> list[int] | None:

@@ -93,7 +93,7 @@ OBJECTIVES = {
 
 
 #: Defaults checked by the training benchmark (docs/training.md): max ratio 2 never lost more
-#: than 6.5 points to uniform widths; looser ratios gave width-2 bottlenecks (-25 to -50).
+#: than 6.5 points to uniform widths; looser ratios gave width-2 bottlenecks (down to -25).
 DEFAULT_SLACK = 0.05
 DEFAULT_MAX_RATIO: float | None = 2.0
 DEFAULT_MIN_WIDTH: int | str = "auto"
@@ -277,6 +277,7 @@ class _Solver:
         self.stages = _Stages(self.prob)
         self.n_fav = len(self.fav_parts)
         self.best: dict[int, Decimal] = {}
+        self.f_value: _Value | None = None  # F, once the best values are known
         self.best_f = 0.0
 
     def _report(self, stage: str) -> None:
@@ -314,7 +315,7 @@ class _Solver:
         for p, w in zip(parts, weights):
             scale = Fraction(w) / tot if kind == "sum" else wmax / Fraction(w)
             best = self.best[p]
-            e = _CTX.divide(Decimal(scale.numerator) / Decimal(scale.denominator), best)
+            e = _CTX.divide(_CTX.divide(Decimal(scale.numerator), scale.denominator), best)
             coefs.append(float(e))
             exact.append(e)
         caps = tuple(float(self.best[p]) for p in parts)
@@ -410,7 +411,7 @@ class _Solver:
                 )
             )
         fav, prof = tuple(scores[:n_fav]), tuple(scores[n_fav:])
-        objective = float(self.f_value.exact(self.prob, widths)) if hasattr(self, "f_value") else 0
+        objective = 0.0 if self.f_value is None else float(self.f_value.exact(self.prob, widths))
         used = [s for s in prof if s.best_log2_upper > 0]
         breadth = sum(s.score for s in used) / len(used) if used else 0.0
         return Design(widths, self.chain.cost(widths), objective, fav, breadth, prof)

@@ -55,9 +55,10 @@ def _exact_log(counts: Sequence[int], dims: Sequence[int]) -> Decimal:
 
 def _cmp(a: Decimal, b: Decimal) -> int:
     """Compare exact values; closer than 1e-40 (relative) is a tie."""
-    diff = a - b
-    if abs(diff) <= _TIE * max(Decimal(1), abs(a), abs(b)):
-        return 0
+    with decimal.localcontext(_CTX):  # the default context keeps only 28 digits
+        diff = a - b
+        if abs(diff) <= _TIE * max(Decimal(1), abs(a), abs(b)):
+            return 0
     return 1 if diff > 0 else -1
 
 
@@ -129,11 +130,7 @@ class _Problem:
 
 def _min_cut_counts(tree, slot_a: np.ndarray, dims: Sequence[int]) -> tuple[int, ...]:
     """Count vector (input bonds, deltas per level) of an exact min cut (tree DP)."""
-    top_a, top_b, trace = cuts.tree_dp(tree, slot_a, [int(d) for d in dims])
-    sides = cuts.trace_sides(tree, trace, bool(top_a <= top_b))
-    counts = [int(np.count_nonzero(sides[0] != slot_a))]
-    counts += [int(np.count_nonzero(cuts.cut_windows(tree, sides, lv))) for lv in range(tree.depth)]
-    return tuple(counts)
+    return cuts.side_counts(tree, slot_a, cuts.exact_sides(tree, slot_a, dims))
 
 
 @dataclass
@@ -168,11 +165,9 @@ class _Value:
     def exact(self, prob: _Problem, widths: tuple[int, ...]) -> Decimal:
         if self.kind == "widths":
             return _dlog2(math.prod(widths))
-        vals = [
-            _CTX.multiply(c, prob.exact_log(p, widths))
-            for p, c in zip(self.parts, self.exact_coefs)
-        ]
-        return _CTX.add(Decimal(0), sum(vals, Decimal(0))) if self.kind == "sum" else min(vals)
+        with decimal.localcontext(_CTX):  # sum() would otherwise round to 28 digits
+            vals = [c * prob.exact_log(p, widths) for p, c in zip(self.parts, self.exact_coefs)]
+            return sum(vals, Decimal(0)) if self.kind == "sum" else min(vals)
 
 
 # -- the search -----------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from conftest import EXAMPLES
 
 import widthdesign as wd
-from widthdesign.cli import RECORD_KEYS, cli
+from widthdesign.cli import cli
+from widthdesign.cli._common import RECORD_KEYS
 
 PAPER = str(EXAMPLES / "paper_1d_n16.toml")
 GRID = str(EXAMPLES / "grid_4x4.toml")

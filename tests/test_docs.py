@@ -27,8 +27,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from widthdesign import cli as cli_module
+from widthdesign.cli import _common as cli_common
 from widthdesign.cli import cli
+from widthdesign.cli import recommend as cli_recommend
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -136,8 +137,8 @@ def load_gen_console():
 
 def test_regenerated_pages_are_reproducible_even_with_progress(monkeypatch):
     """Progress shown at once (no one-second delay) must not change any page."""
-    monkeypatch.setattr(cli_module._SolveProgress.__init__, "__defaults__", (-1.0,))
-    monkeypatch.setattr(cli_module.Progress.__init__, "__defaults__", (-1.0,))
+    monkeypatch.setattr(cli_recommend._SolveProgress.__init__, "__defaults__", (-1.0,))
+    monkeypatch.setattr(cli_common.Progress.__init__, "__defaults__", (-1.0,))
     gen = load_gen_console()
     assert "recommend" in gen.run_command("widthdesign --help")
     monkeypatch.chdir(ROOT)

@@ -421,7 +421,7 @@ def test_recommend_writes_all_outputs_or_none(tmp_path):
 
 
 def test_restore_undoes_a_written_spec(tmp_path):
-    from widthdesign.cli import _restore, _snapshot
+    from widthdesign.cli.recommend import _restore, _snapshot
 
     old = tmp_path / "old.toml"
     old.write_text("before")
@@ -469,7 +469,7 @@ def test_tree_cut_dict_matches_the_materialized_cut():
 
 
 def test_json_prints_huge_ints_exactly_and_fast():
-    from widthdesign.cli import dumps_json
+    from widthdesign.cli._common import dumps_json
 
     x = 3**100000 + 1
     text = dumps_json({"a": [x, 2], "b": x - 2, "c": "@@bigint:0@@ stays"})

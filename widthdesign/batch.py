@@ -21,7 +21,7 @@ How it stays exact and fast:
   tolerance are re-decided exactly (equal prime-exponent vectors mean an exact tie, else
   Python ints decide), so near-ties never pick a more expensive cut.
 - The lower bound is an exact int exponent DP per useful base p (the candidates of
-  :func:`widthdesign.cuts.lower_bound_bases`, minus the ones that cannot win: p > M gives 1,
+  :func:`widthdesign.exact.lower_bound_bases`, minus the ones that cannot win: p > M gives 1,
   and p is dropped when another base's rounded dimensions are all at least as large).
 
 >>> import numpy as np
@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from . import cuts
+from . import exact
 from .errors import PartitionError
 from .spec import Architecture, pooling_tree
 
@@ -291,7 +291,7 @@ def _plan(arch: Architecture, dims: tuple[int, ...]) -> _Plan:
             fold_perm = fold_order
     else:
         block = size if fold else 0
-    base = cuts.common_base(dims)
+    base = exact.common_base(dims)
     exps = tuple(_exact_log(d, base) for d in dims) if base is not None else None
     # level j holds at most sizes[j] items (bonds for j = 0, windows of level j - 1)
     fields = _make_fields([s.bit_length() for s in sizes]) if base is None else None
@@ -370,7 +370,7 @@ def _make_fields(widths: list[int]) -> _Fields:
 
 
 def _exact_log(d: int, b: int) -> int:
-    k = cuts.ilog(d, b) if d > 1 else 0
+    k = exact.ilog(d, b) if d > 1 else 0
     assert b**k == d
     return k
 
@@ -380,10 +380,10 @@ def _useful_bases(dims: tuple[int, ...]) -> tuple[tuple[int, tuple[int, ...]], .
     and not dominated (another base's rounded dimensions all at least as large)."""
     m = dims[0]
     cands = []
-    for p in cuts.lower_bound_bases(dims):
+    for p in exact.lower_bound_bases(dims):
         if p > m:
             continue
-        e = tuple(cuts.ilog(d, p) for d in dims)
+        e = tuple(exact.ilog(d, p) for d in dims)
         cands.append((p, e, tuple(p**x for x in e)))
     keep = []
     for i, (p, e, r) in enumerate(cands):

@@ -1,0 +1,5 @@
+"""``python -m widthdesign.cli``: the same as the ``widthdesign`` command."""
+
+from . import main
+
+main()

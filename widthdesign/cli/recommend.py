@@ -1,0 +1,227 @@
+"""``widthdesign recommend``: widths under a budget for the favored interactions."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from .. import cuts, spec
+from ._common import echo_json, json_option, spec_argument, table
+from ._design import _require_favor, _sweep, optimizer_options, report_options, write_report_files
+
+
+class _SolveProgress:
+    """Solver progress on stderr, only once a solve has run for more than a second."""
+
+    def __init__(self, delay: float = 1.0):
+        self.start, self.delay, self.shown = time.monotonic(), delay, False
+
+    def __call__(self, info: dict) -> None:
+        if time.monotonic() - self.start <= self.delay:
+            return
+        self.shown = True
+        click.echo(
+            f"\rrecommend: stage {info['stage']} done, {info['round']} searches "
+            f"({info['seconds']:.1f} s)   ",
+            err=True,
+            nl=False,
+        )
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
+@click.command()
+@spec_argument
+@click.option(
+    "--budget", type=click.IntRange(min=1), required=True, help="Compute budget (cost <= B)."
+)
+@optimizer_options
+@json_option
+@click.option(
+    "--write-spec",
+    "write_spec",
+    metavar="OUT",
+    default=None,
+    help="Write the spec with the recommended widths to OUT (.toml or .json).",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    metavar="DIR",
+    default=None,
+    help="Also write a report (figures, index.html, summary.md) of the answer into DIR.",
+)
+@report_options
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Let --write-spec overwrite an existing file and --report write into a non-empty folder.",
+)
+def recommend(
+    arch: spec.Architecture,
+    budget: int,
+    favor: list[str],
+    solve: dict[str, Any],
+    as_json: bool,
+    write_spec: str | None,
+    report_dir: str | None,
+    sweep_text: str,
+    fmt: str,
+    force: bool,
+) -> None:
+    """Layer widths a practitioner would train, from the favored interactions and a budget.
+
+    Each favored partition gets a score: log2 of its min-cut upper bound divided by the best
+    log2 bound any design within the budget reaches for that partition alone (1 = as good as
+    it can get). recommend maximizes the weighted mean score (or the smallest, --objective
+    maximin); then, among designs within --slack of that optimum, the breadth (mean score
+    over every scale of the grid, so no scale is starved); then the sum of log2 widths (no
+    budget left unspent), the lowest cost, the smallest widths. Floors: --min-width (auto: half
+    the widest uniform width), a top width of at least the number of classes, consecutive
+    widths within --max-ratio (2).
+    Exact branch and bound; "optimal (proved)" unless --time-limit cuts it short. Baselines:
+    the widest uniform width within the budget, wide-base / wide-tip (4r, 2r, r by thirds),
+    and the spec's widths when given.
+
+    \b
+    Example:
+      widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor global
+      widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor local \\
+          --choices 8..512:8 --slack 0 --json
+    """
+    from pathlib import Path
+
+    from .. import optimize
+    from ..errors import SpecError
+
+    _require_favor(favor)
+    # refuse before solving, not after
+    if write_spec is not None and not force and Path(write_spec).exists():
+        raise SpecError("output file", write_spec, "a path that does not exist yet (or --force)")
+    if write_spec is not None:
+        spec.check_output_file(write_spec, force, "--write-spec")
+    if report_dir is not None:
+        from .. import report as rep
+
+        rep.check_report_folder(report_dir, force)
+        spec.check_output_folder(report_dir, "--report")
+    progress = _SolveProgress()
+    try:
+        rec = optimize.recommend(arch, budget, favor, progress=progress, **solve)
+    finally:
+        progress.close()
+    # all outputs or none: remember what --write-spec replaces, restore it if the report fails
+    previous = _snapshot(write_spec)
+    if write_spec is not None:
+        spec.dump(replace(rec.arch, name=recommended_name(rec, arch.name)), write_spec, force=force)
+    if as_json:
+        echo_json(rec.to_dict())
+    else:
+        click.echo(recommendation_text(rec))
+    if write_spec is not None and not as_json:
+        click.echo(f"wrote {write_spec}")
+    if report_dir is not None:
+        try:
+            sweep = _sweep(arch, rec, favor, solve, sweep_text)
+            # file names go to stderr with --json so that stdout stays one JSON document
+            write_report_files(
+                arch,
+                report_dir,
+                recommendation=rec,
+                sweep=sweep,
+                fmt=fmt,
+                force=force,
+                quiet=as_json,
+            )
+        except BaseException:
+            _restore(write_spec, previous)
+            raise
+
+
+def _snapshot(path: str | None) -> bytes | None:
+    """The bytes of an existing file (to restore it), else ``None``."""
+    from pathlib import Path
+
+    if path is None or not Path(path).is_file():
+        return None
+    return Path(path).read_bytes()
+
+
+def _restore(path: str | None, previous: bytes | None) -> None:
+    """Undo an output file: put back its old bytes, or remove it if it was new."""
+    from pathlib import Path
+
+    if path is None:
+        return
+    if previous is None:
+        Path(path).unlink(missing_ok=True)
+    else:
+        spec.atomic_write_bytes(Path(path), previous)
+
+
+def recommended_name(rec: Any, name: str | None) -> str:
+    """The name of a written recommended spec: what it is, not the original's name.
+
+    >>> from types import SimpleNamespace as NS
+    >>> recommended_name(NS(favor=(("left-right", 1.0), ("even-odd", 2.0)), cost_model="params",
+    ...                     budget=300), "paper r=16")
+    'paper r=16, recommended widths for left-right, even-odd=2 (params budget 300)'
+    """
+    favor = ", ".join(p if w == 1 else f"{p}={w:g}" for p, w in rec.favor)
+    base = name or "network"
+    return f"{base}, recommended widths for {favor} ({rec.cost_model} budget {rec.budget})"
+
+
+def recommendation_text(rec: Any) -> str:
+    """The human-readable answer of ``recommend``: widths, costs, scores, baselines."""
+    names = ["recommended"] + list(rec.baselines)
+    designs = [rec.design] + list(rec.baselines.values())
+    arch = rec.arch
+    status = "optimal (proved)" if rec.optimal else "best found, NOT proved optimal"
+    st = rec.stats
+    ratio = "none" if rec.max_ratio is None else f"{rec.max_ratio:g}"
+    lines = [
+        f"{arch.name or 'network'}: M={arch.channels}, Y={arch.classes}, {arch.depth} layers; "
+        f"{rec.cost_model} budget {rec.budget}",
+        "favor: "
+        + ", ".join(f"{p} (w={w:g})" for p, w in rec.favor)
+        + f"; objective {rec.objective_kind} of scores; slack {rec.slack:g}, max ratio {ratio}",
+        "floors: " + (", ".join(rec.floors) or "none"),
+        f"{status}: {st.get('rounds')} searches, {st.get('cuts')} cuts, {st.get('seconds')} s",
+        "",
+    ]
+    rows = [[f"r{i}"] + [d.widths[i] for d in designs] for i in range(arch.depth)]
+    rows.append([f"cost ({rec.cost_model})"] + [d.cost for d in designs])
+    rows.append(["objective F"] + [_pct(d.objective) for d in designs])
+    rows.append(["breadth"] + [_pct(d.breadth) for d in designs])
+    lines.append(table(rows, ["layer"] + names))
+    lines.append("")
+    header = ["partition", "weight", "upper", "lower", "best log2", "score"]
+    header += [f"score {n}" for n in names[1:]]
+    prow = []
+    for i, s in enumerate(rec.design.scores):
+        row = [
+            s.partition,
+            f"{s.weight:g}",
+            cuts.format_int(s.upper_bound),
+            cuts.format_int(s.lower_bound),
+            f"{s.best_log2_upper:.4g}",
+            _pct(s.score),
+        ]
+        row += [_pct(d.scores[i].score) for d in designs[1:]]
+        prow.append(row)
+    lines.append(table(prow, header))
+    lines.append(
+        "score = log2(upper bound) / best log2: the share of the best this interaction can get "
+        "within the budget (over 100 %: the design is outside the budget or the floors)"
+    )
+    return "\n".join(lines)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"

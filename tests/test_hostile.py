@@ -483,3 +483,138 @@ def test_json_prints_huge_ints_exactly_and_fast():
         assert cuts.int_to_decimal(x) == str(x)
     finally:
         sys.set_int_max_str_digits(old)
+
+
+# -- messages that say what is wrong (issue 16) -----------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+@pytest.mark.parametrize("command", ["network", "report", "write-spec"])
+def test_pseudo_filesystem_message_says_the_folder_exists(tmp_path, command):
+    """/proc exists: the message must not say 'No such file or directory' about it."""
+    if command == "network":
+        args = ["network", GRID, "-o", "/proc/widthdesign-test.json"]
+    elif command == "report":
+        args = ["report", GRID, "--out", "/proc/widthdesign-test"]
+    else:
+        args = ["recommend", PAPER, "--budget", "200", "--favor", "left-right"]
+        args += ["--write-spec", "/proc/widthdesign-test.toml"]
+    result = run(*args)
+    assert_one_error(result, "cannot create a file in '/proc'", "does not accept new files")
+    assert "No such file or directory" not in result.output
+
+
+@pytest.mark.parametrize(
+    "shape, expected",
+    [
+        ((16,), "expected [16] or [P, 16]"),
+        ((4, 4), "expected [4, 4], [16], [P, 4, 4] or [P, 16]"),
+    ],
+)
+def test_mask_file_shape_message_names_each_shape_once(tmp_path, shape, expected):
+    path = tmp_path / "m.npy"
+    np.save(path, np.zeros((3, 5), dtype=bool))
+    arch = tiny_spec(tmp_path, 2, [2, 2], shape, [(4,) if len(shape) == 1 else (2, 2), None])
+    result = run("cut", arch, "--part", path)
+    assert_one_error(result, "shape [3, 5]; " + expected)
+    assert result.output.strip().endswith(expected)
+
+
+@pytest.mark.parametrize(
+    "field, text, expected",
+    [
+        ("width", "-4", "layers[0].width = -4: expected a positive integer"),
+        ("width", "0", "layers[0].width = 0: expected a positive integer"),
+        ("width", "2.5", "layers[0].width = 2.5: expected a positive integer"),
+        ("channels", "-1", "input.channels = -1: expected a positive integer (M)"),
+        ("classes", "0", "output.classes = 0: expected a positive integer (Y)"),
+    ],
+)
+def test_negative_dimension_message_has_no_digit_limit(tmp_path, field, text, expected):
+    """A small bad value is told what a dimension is, not the 4300-digit limit."""
+    values = {"width": "2", "channels": "2", "classes": "1", field: text}
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f"[input]\nshape = [4]\nchannels = {values['channels']}\n"
+        f"[[layers]]\nwidth = {values['width']}\npool = [2]\n[[layers]]\nwidth = 2\n"
+        f"[output]\nclasses = {values['classes']}\n"
+    )
+    result = run("inspect", path)
+    assert_one_error(result, expected)
+    assert result.output.strip().endswith(expected) and "digits" not in result.output
+
+
+@pytest.mark.parametrize("name", ["out.yaml", "out", "out.TOML.bak", "out.txt"])
+def test_write_spec_refuses_unknown_extensions(tmp_path, monkeypatch, name):
+    """--write-spec out.yaml once wrote TOML under a YAML name; refused before solving."""
+    monkeypatch.chdir(tmp_path)
+    args = ["recommend", PAPER, "--budget", "200", "--favor", "left-right", "--write-spec", name]
+    result = run(*args)
+    expected = f"Error: --write-spec = {name!r}: expected a file name ending in .toml or .json"
+    assert_one_error(result)
+    assert result.output == expected + "\n"
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(SpecError, match=r"ending in \.toml or \.json"):
+        spec.dump(spec.load(PAPER), name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["out.toml", "OUT.JSON"])
+def test_write_spec_accepts_toml_and_json(tmp_path, name):
+    out = tmp_path / name
+    args = ["recommend", PAPER, "--budget", "200", "--favor", "left-right", "--write-spec", out]
+    assert run(*args).exit_code == 0
+    assert spec.load(out).has_widths
+
+
+# -- Ctrl-C -----------------------------------------------------------------------------------
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "where, args",
+    [
+        ("widthdesign.cuts.bounds", ["cut", PAPER, "--part", "left-right"]),
+        ("widthdesign.spec.load", ["inspect", PAPER]),
+        (
+            "widthdesign.optimize.recommend",
+            ["recommend", PAPER, "--budget", "200", "--favor", "left-right"],
+        ),
+    ],
+)
+def test_ctrl_c_is_one_error_line_with_exit_130(monkeypatch, where, args):
+    module, name = where.rsplit(".", 1)
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module(module), name, _interrupt)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 130, result.output
+    assert result.output == "Error: interrupted\n"
+    assert "Aborted" not in result.output
+
+
+def test_ctrl_c_while_writing_a_report_leaves_no_file(tmp_path, monkeypatch):
+    """Interrupted while the report's files are written: no temporary or half-written file;
+    the files already renamed into place are whole (and listed in the report's manifest)."""
+    out = tmp_path / "rep"
+    real = spec.atomic_write_bytes
+    calls = []
+
+    def write(path, data):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real(path, data)
+
+    from widthdesign.report import page
+
+    monkeypatch.setattr(page, "atomic_write_bytes", write)
+    result = CliRunner().invoke(cli, ["report", GRID, "-p", "left-right", "--out", str(out)])
+    assert (result.exit_code, result.output.splitlines()[-1]) == (130, "Error: interrupted")
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    for p in out.iterdir():
+        if p.suffix == ".png":
+            assert p.read_bytes()[:4] == b"\x89PNG"

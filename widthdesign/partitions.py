@@ -307,10 +307,15 @@ def read_masks(path: str, shape: tuple[int, ...]) -> np.ndarray:
         return arr.reshape(1, n)
     if arr.ndim >= 1 and arr.size % n == 0 and arr.shape[1:] in (tuple(shape), (n,)):
         return arr.reshape(-1, n)
-    raise PartitionError(
-        f"Partition file {path!r}: shape {list(arr.shape)}; expected {list(shape)}, [{n}], "
-        f"[P, {', '.join(map(str, shape))}] or [P, {n}]"
-    )
+    # a 1-D grid's shape is [N] itself: name each accepted shape once
+    shapes = list(dict.fromkeys(map(_shape_text, [shape, (n,), ("P", *shape), ("P", n)])))
+    expected = ", ".join(shapes[:-1]) + f" or {shapes[-1]}"
+    raise PartitionError(f"Partition file {path!r}: shape {list(arr.shape)}; expected {expected}")
+
+
+def _shape_text(shape: tuple) -> str:
+    """``("P", 16) -> '[P, 16]'``."""
+    return "[" + ", ".join(map(str, shape)) + "]"
 
 
 def _read_text_masks(p: Path, n: int) -> np.ndarray:

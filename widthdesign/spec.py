@@ -29,6 +29,7 @@ which positions each pooling window merges, derived once per architecture.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -260,27 +261,24 @@ MAX_INT_DIGITS = 4300
 _MAX_INT = 10**MAX_INT_DIGITS
 
 
+def _positive_int(value: object, what: str = "") -> str:
+    """What a dimension field expects, said for the value found: the digit limit only when
+    the value is an integer past it (``width = -4`` needs no talk of 4300 digits)."""
+    name = f" ({what})" if what else ""
+    if _is_int(value) and value >= _MAX_INT:
+        return f"a positive integer{name} of at most {MAX_INT_DIGITS} digits"
+    return f"a positive integer{name}"
+
+
 def _validate(arch: Architecture) -> None:
     if not _is_int(arch.channels) or arch.channels < 1 or arch.channels >= _MAX_INT:
-        raise SpecError(
-            "input.channels",
-            arch.channels,
-            f"a positive integer (M) of at most {MAX_INT_DIGITS} digits",
-        )
+        raise SpecError("input.channels", arch.channels, _positive_int(arch.channels, "M"))
     if not _is_int(arch.classes) or arch.classes < 1 or arch.classes >= _MAX_INT:
-        raise SpecError(
-            "output.classes",
-            arch.classes,
-            f"a positive integer (Y) of at most {MAX_INT_DIGITS} digits",
-        )
+        raise SpecError("output.classes", arch.classes, _positive_int(arch.classes, "Y"))
     for i, layer in enumerate(arch.layers):
         ok = _is_int(layer.width) and 1 <= layer.width < _MAX_INT
         if layer.width is not None and not ok:
-            raise SpecError(
-                f"layers[{i}].width",
-                layer.width,
-                f"a positive integer of at most {MAX_INT_DIGITS} digits",
-            )
+            raise SpecError(f"layers[{i}].width", layer.width, _positive_int(layer.width))
     n = arch.num_inputs
     if arch.order is not None:
         ok = all(map(_is_int, arch.order)) and sorted(arch.order) == list(range(n))
@@ -659,22 +657,47 @@ def dumps(arch: Architecture, format: str = "toml") -> str:
     return "\n".join(lines) + "\n"
 
 
+#: File name endings of a spec file (load and dump pick the format by them).
+SPEC_SUFFIXES = (".toml", ".json")
+
+
 def dump(arch: Architecture, path: str | os.PathLike, force: bool = False) -> None:
-    """Write a spec atomically (temporary file, then rename); refuse to overwrite unless ``force``."""
+    """Write a spec atomically (temporary file, then rename); refuse to overwrite unless
+    ``force``, and any name not ending in ``.toml`` or ``.json`` (``out.yaml`` would get TOML
+    under a YAML name)."""
     p = Path(path)
+    _check_suffix(p, SPEC_SUFFIXES, "output file")
     if p.exists() and not force:
         raise SpecError("output file", str(p), "a path that does not exist yet (or --force)")
     fmt = "json" if p.suffix.lower() == ".json" else "toml"
     atomic_write_text(p, dumps(arch, fmt))
 
 
+def _check_suffix(p: Path, suffixes: Sequence[str], what: str) -> None:
+    if p.suffix.lower() not in suffixes:
+        ends = " or ".join(suffixes)
+        raise SpecError(what, str(p), f"a file name ending in {ends}")
+
+
 def check_output_file(
-    path: str | os.PathLike, force: bool = False, what: str = "output file"
+    path: str | os.PathLike,
+    force: bool = False,
+    what: str = "output file",
+    suffixes: Sequence[str] | None = None,
 ) -> Path:
-    """Refuse, before any work, an output file that could not be written: an existing file
-    (unless ``force``), a folder, a missing parent or one below a regular file, a read-only
-    or pseudo filesystem (a probe file is created and removed beside it)."""
+    """Refuse, before any work, an output file that could not be written: a name without one
+    of ``suffixes`` (when given), an existing file (unless ``force``), a folder, a missing
+    parent or one below a regular file, a read-only or pseudo filesystem (a probe file is
+    created and removed beside it).
+
+    >>> check_output_file("out.yaml", what="--write-spec", suffixes=SPEC_SUFFIXES)
+    Traceback (most recent call last):
+    ...
+    widthdesign.errors.SpecError: --write-spec = 'out.yaml': expected a file name ending in .toml or .json
+    """
     p = Path(path)
+    if suffixes is not None:
+        _check_suffix(p, suffixes, what)
     if p.is_dir():
         raise SpecError(what, str(p), "a file path, not a folder")
     if p.exists() and not force:
@@ -706,9 +729,16 @@ def _probe_writable(folder: Path, what: str, target: Path) -> None:
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
+        # /proc and /sys answer "No such file or directory" for a new file in a folder that
+        # exists: say what happened, not what the errno's text claims
+        if exc.errno == errno.ENOENT and folder.is_dir():
+            reason = "the filesystem there does not accept new files"
+        else:
+            reason = exc.strerror or exc.__class__.__name__
         raise SpecError(
-            what, str(target), f"a writable location ({str(folder)!r}: {reason})"
+            what,
+            str(target),
+            f"a writable location (cannot create a file in {str(folder)!r}: {reason})",
         ) from None
 
 

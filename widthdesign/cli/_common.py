@@ -31,8 +31,20 @@ class CliError(click.ClickException):
         click.echo(f"Error: {self.format_message()}", err=True)
 
 
+class Interrupted(CliError):
+    """Ctrl-C: ``Error: interrupted``, exit code 130 (128 + SIGINT, as shells report it),
+    instead of click's ``Aborted!`` with exit code 1. Every file is written to a temporary
+    name and renamed, so an interrupt leaves no half-written output."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
+
+
 class Group(click.Group):
-    """Turns library and usage errors into :class:`CliError` (one line, exit 1)."""
+    """Turns library and usage errors into :class:`CliError` (one line, exit 1), and Ctrl-C
+    into :class:`Interrupted` (one line, exit 130)."""
 
     def make_context(self, *args, **kwargs):
         try:
@@ -47,6 +59,8 @@ class Group(click.Group):
             raise CliError(str(exc)) from None
         except click.UsageError as exc:
             raise _usage(exc) from None
+        except KeyboardInterrupt:
+            raise Interrupted() from None
 
 
 def _usage(exc: click.UsageError) -> CliError:

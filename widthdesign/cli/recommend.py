@@ -104,7 +104,7 @@ def recommend(
     if write_spec is not None and not force and Path(write_spec).exists():
         raise SpecError("output file", write_spec, "a path that does not exist yet (or --force)")
     if write_spec is not None:
-        spec.check_output_file(write_spec, force, "--write-spec")
+        spec.check_output_file(write_spec, force, "--write-spec", suffixes=spec.SPEC_SUFFIXES)
     if report_dir is not None:
         from .. import report as rep
 

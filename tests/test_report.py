@@ -335,7 +335,9 @@ def test_plot_into_given_axes():
 
 
 def no_temp_files(folder):
-    return not [p for p in folder.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    """No temporary file (``.NAME.XXXX.tmp``) or other hidden file but the report's manifest."""
+    hidden = [p for p in folder.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    return [p.name for p in hidden] in ([], [report.MANIFEST])
 
 
 def test_write_report_api(tmp_path, small_rec):
@@ -350,7 +352,7 @@ def test_write_report_api(tmp_path, small_rec):
     names = {p.name for p in written}
     assert {"index.html", "summary.md", "widths.png", "sweep.png", "interaction.png"} <= names
     assert all(p.exists() and p.stat().st_size > 0 for p in written)
-    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, report.MANIFEST])
     html = (out / "index.html").read_text()
     assert html.count('src="data:image/png;base64,') == len(
         [n for n in names if n.endswith(".png")]
@@ -405,7 +407,7 @@ def test_cli_report_default_partitions(tmp_path):
         ]
         + ["interaction.png", "index.html", "summary.md"]
     )
-    assert sorted(p.name for p in out.iterdir()) == names
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, report.MANIFEST])
     assert all(
         (out / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names if n.endswith(".png")
     )

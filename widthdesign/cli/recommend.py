@@ -60,7 +60,8 @@ class _SolveProgress:
 @click.option(
     "--force",
     is_flag=True,
-    help="Let --write-spec overwrite an existing file and --report write into a non-empty folder.",
+    help="Let --write-spec overwrite an existing file and --report write into a non-empty folder "
+    "(the figures an earlier report wrote there and this one does not are removed).",
 )
 def recommend(
     arch: spec.Architecture,

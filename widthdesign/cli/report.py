@@ -31,7 +31,12 @@ from ._design import _require_favor, _sweep, optimizer_options, report_options, 
     type=click.Path(file_okay=False),
     help="Report folder (created; must be empty unless --force).",
 )
-@click.option("--force", is_flag=True, help="Write into a non-empty folder, overwriting files.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty folder, overwriting files; the figures an earlier report "
+    "wrote there and this one does not are removed, other files kept.",
+)
 def report(
     arch: spec.Architecture,
     parts: tuple[str, ...],

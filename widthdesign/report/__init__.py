@@ -45,7 +45,7 @@ from ._common import (  # noqa: F401
 )
 from .cutmap import plot_cut_map, window_index
 from .network import network_layout, plot_network
-from .page import check_report_folder, default_partitions, write_report
+from .page import MANIFEST, check_report_folder, default_partitions, write_report
 from .partition import _partition_image, plot_partition  # noqa: F401
 from .profile import interaction_profile, interaction_scales, plot_interaction_profile
 from .sweep import plot_budget_sweep
@@ -66,6 +66,7 @@ __all__ = [
     "interaction_profile",
     "default_partitions",
     "check_report_folder",
+    "MANIFEST",
     "FORMATS",
     "SIDE_A",
     "SIDE_B",

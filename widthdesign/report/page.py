@@ -89,7 +89,10 @@ def write_report(
 
     Everything is rendered in memory first, then each file is written under a temporary name
     and renamed, so a failure leaves no half-written file. Refuses (:class:`ReportError`) a
-    non-empty existing folder unless ``force``.
+    non-empty existing folder unless ``force``. The folder's manifest (:data:`MANIFEST`, not
+    in the returned list) records the files written and their SHA-256; written over an older
+    report, the files it wrote that this one does not write again are removed (unless
+    changed since), other files are left alone.
     """
     # the figures are looked up on the package so a caller (or a test) can swap one
     from .. import report as figs
@@ -124,12 +127,100 @@ def write_report(
     blobs.append(("index.html", _html(arch, tables, html_figs, fmt).encode()))
 
     out.mkdir(parents=True, exist_ok=True)
+    return _write_files(out, blobs)
+
+
+# -- the folder's manifest: what a report of ours wrote there ------------------------------
+
+#: The manifest of a report folder: the files the last report wrote, with their SHA-256, so
+#: that a report written over it (``force``) removes the earlier figures it does not write
+#: again (a 64x64 report's cut maps beside a 1-D report's partitions) and nothing else.
+MANIFEST = ".widthdesign-report.json"
+#: The names a report writes (figures, pages): only such names are ever removed.
+_OUR_NAME = re.compile(
+    r"((network|partition|cutmap)-\d{2,}-[A-Za-z0-9-]+|interaction|widths|sweep)\.(png|svg|pdf)"
+    r"|summary\.md|index\.html"
+)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_files(out: Path, blobs: list[tuple[str, bytes]]) -> list[Path]:
+    """Write ``blobs`` into ``out`` and remove the stale files of an earlier report.
+
+    Every file is written under a temporary name and renamed. The manifest is updated first
+    to list the earlier files and the new ones, so an interrupted run leaves a manifest that
+    still names every file of ours in the folder; then the new files, then the earlier files
+    this report does not write again are removed (only those still holding the bytes we wrote:
+    a file someone changed since is theirs), then the manifest lists the new files alone.
+    """
+    new = {name: _sha256(data) for name, data in blobs}
+    stale = {n: h for n, h in _previous_files(out).items() if n not in new}
+    _write_manifest(out, {**stale, **new})
     written = []
     for name, data in blobs:
         path = out / name
         atomic_write_bytes(path, data)
         written.append(path)
+    for name, digest in stale.items():
+        path = out / name
+        if path.is_file() and not path.is_symlink():
+            if digest is None or _sha256(path.read_bytes()) == digest:
+                path.unlink()
+    _write_manifest(out, new)
     return written
+
+
+def _write_manifest(out: Path, files: dict[str, str | None]) -> None:
+    import json
+
+    data = {"widthdesign-report": 1, "files": dict(sorted(files.items()))}
+    atomic_write_bytes(out / MANIFEST, (json.dumps(data, indent=1) + "\n").encode())
+
+
+def _previous_files(out: Path) -> dict[str, str | None]:
+    """``{name: sha256 or None}`` of the files an earlier report of ours wrote in ``out``.
+
+    From the manifest; for a folder written before manifests existed, from its
+    ``summary.md`` (its first line ``# Report: ...``, its figure list), without hashes. Only
+    plain names of the kinds a report writes count; a manifest that does not parse names none.
+    """
+    import json
+
+    manifest = out / MANIFEST
+    found: dict[str, str | None] = {}
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            files = data["files"] if isinstance(data, dict) else {}
+        except (OSError, ValueError, KeyError):
+            files = {}
+        if isinstance(files, dict):
+            found = {
+                n: h
+                for n, h in files.items()
+                if isinstance(n, str) and (h is None or isinstance(h, str))
+            }
+    else:
+        found = _legacy_files(out / "summary.md")
+    return {n: h for n, h in found.items() if _OUR_NAME.fullmatch(n)}
+
+
+def _legacy_files(summary: Path) -> dict[str, None]:
+    """The figures a ``summary.md`` of ours lists (reports written before the manifest)."""
+    try:
+        text = summary.read_text(encoding="utf-8") if summary.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return {}
+    if not text.startswith("# Report: ") or "\n## Figures\n" not in text:
+        return {}
+    figures = text.split("\n## Figures\n", 1)[1]
+    names = re.findall(r"^- \[.*\]\(([^()/\\]+)\)$", figures, re.MULTILINE)
+    return dict.fromkeys(["summary.md", "index.html", *names])
 
 
 def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> list[tuple]:

@@ -153,7 +153,9 @@ def _cost_model(rec: Any) -> str:
     return str(getattr(rec, "cost_model", "params"))
 
 
-def _rec_title(rec: Any, what: str) -> str:
+def _rec_title(rec: Any, what: str, settings: str | None = None) -> str:
+    """Title lines of a recommendation's figure: the spec's name and ``what``, the budget
+    and favor, then the settings (``settings`` if given, else :func:`_settings_text`)."""
     arch = getattr(rec, "arch", None)
     name = getattr(arch, "name", "") or "network"
     favor = _favor_text(getattr(rec, "favor", None))
@@ -163,19 +165,20 @@ def _rec_title(rec: Any, what: str) -> str:
         parts.append(f"budget {_cost_model(rec)} ≤ {_fmt(int(budget))}")
     if favor:
         parts.append(f"favor {favor}")
-    settings = _settings_text(rec)
+    settings = _settings_text(rec) if settings is None else settings
     return _title(parts[0], ", ".join(parts[1:]), settings)
 
 
-def _settings_text(rec: Any) -> str:
-    """``objective sum, slack 5 %, max ratio 2, min width 2`` of a recommendation ("" if none)."""
+def _settings_text(rec: Any, min_width: str | None = None) -> str:
+    """``objective sum, slack 5 %, max ratio 2, min width 2`` of a recommendation ("" if
+    none); ``min_width`` replaces the last item (a sweep's floors differ per budget)."""
     if not hasattr(rec, "slack"):
         return ""
     ratio = getattr(rec, "max_ratio", None)
+    floor = min_width if min_width is not None else f"min width {getattr(rec, 'min_width', 1)}"
     return (
         f"objective {getattr(rec, 'objective_kind', 'sum')}, slack {100 * float(rec.slack):g} %, "
-        f"max ratio {'none' if ratio is None else f'{float(ratio):g}'}, "
-        f"min width {getattr(rec, 'min_width', 1)}"
+        f"max ratio {'none' if ratio is None else f'{float(ratio):g}'}, {floor}"
     )
 
 
@@ -250,21 +253,31 @@ def _y_scale(
     return False
 
 
-def _baselines_note(rec: Any) -> str:
-    """What the baselines of a recommendation are and which candidate widths were searched."""
+def _baselines_note(rec: Any, shown: Any = None, candidates: bool = True) -> str:
+    """What the baselines of a recommendation are and which candidate widths were searched.
+
+    ``shown``: the design labels the figure draws (default: every baseline), so a note never
+    defines a design its figure does not plot; ``candidates=False`` leaves the candidate
+    widths out (a sweep states them per budget).
+    """
     parts = []
     baselines = getattr(rec, "baselines", None) or {}
-    if "uniform" in baselines:
+    shown = set(baselines) if shown is None else set(shown) & set(baselines)
+    if "uniform" in shown:
         parts.append("uniform = the best equal-width design within the budget")
-    if "wide-base" in baselines or "wide-tip" in baselines:
+    if "wide-base" in shown or "wide-tip" in shown:
         parts.append("wide-base / wide-tip = 4r, 2r, r by thirds of the depth")
-    if "spec" in baselines:
+    if "spec" in shown:
         parts.append("spec = the spec's own widths")
-    stats = getattr(rec, "stats", None) or {}
-    cands = getattr(rec, "candidates", None) or stats.get("candidates") or stats.get("choices")
-    if cands:
-        parts.append(f"candidate widths {_cands_text(cands)}")
+    if candidates and _rec_candidates(rec):
+        parts.append(f"candidate widths {_cands_text(_rec_candidates(rec))}")
     return "; ".join(parts)
+
+
+def _rec_candidates(rec: Any) -> Any:
+    """The candidate widths a recommendation searched (per layer), if it says."""
+    stats = getattr(rec, "stats", None) or {}
+    return getattr(rec, "candidates", None) or stats.get("candidates") or stats.get("choices")
 
 
 def _pct(x: float) -> str:

@@ -201,6 +201,7 @@ def _draw_cut_windows(ax: Axes, arch: Architecture, cut: cuts.Cut, index, cell_p
         label = (
             f"layer {level} windows cut: {len(by_level[level])} of {n_windows}"
             f" ({win_cells} inputs each), {tex[level + 1]} = {dims[level + 1]} each"
+            f" = {_bits(len(by_level[level]), dims[level + 1])} bits"
             + ("; outline of their union" if union else "")
         )
         color, lw = line.get_colors()[0], line.get_linewidths()[0]
@@ -229,7 +230,20 @@ def _draw_cut_inputs(ax: Axes, arch: Architecture, cut: cuts.Cut, index, cell_px
     )
     m = f"{_level_tex(arch.depth)[0]} = {arch.channels}"
     label = f"input bond cut: {len(cut_inputs)} inputs, {m} each"
+    label += f" = {_bits(len(cut_inputs), arch.channels)} bits"
     return [Line2D([], [], ls="", marker="x", color=CUT, label=label)]
+
+
+def _bits(count: int, dim: int) -> str:
+    """The bits ``count`` bonds of dimension ``dim`` take, ``count x log2 dim``: the legend
+    says what each level adds to log2 of the upper bound (the lines add up to it).
+
+    >>> _bits(1024, 64), _bits(2, 39)
+    ('6144', '10.57')
+    """
+    import math
+
+    return f"{count * math.log2(dim):.4g}" if dim > 1 else "0"
 
 
 def _axes_style(ax: Axes, grid, shape, captions) -> None:

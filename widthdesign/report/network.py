@@ -349,6 +349,8 @@ def _plot_network_collapsed(bounds_result: cuts.Bounds, arch: Architecture, ax) 
                 f"{arch.name or 'network'} — {b.partition.label}: {_bounds_text(b)}",
                 f"min cut = {cut.formula(depth, tex=True)}  (log2 = {b.log2_upper_bound:.6g}); "
                 f"bits per level ({arch.num_inputs} inputs)",
+                # the level labels take ~2 of the 7 inches: wrap to the axes, not the figure
+                width=56,
             ),
             loc="left",
         )

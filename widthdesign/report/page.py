@@ -105,8 +105,10 @@ def write_report(
     designs: dict[str, Architecture] = {}
     if recommendation is not None:
         designs = _as_designs(recommendation)
-        # the cut figures show the recommended widths: say so in their titles
-        primary = replace(designs["recommended"], name=f"{arch.name or 'network'} (recommended)")
+        # the cut figures show the recommended widths: name them for that, not by the spec's
+        # name (which may describe the spec's own widths: "wide-base r=16")
+        rec_widths = list(designs["recommended"].widths)
+        primary = replace(designs["recommended"], name=f"recommended widths {rec_widths}")
     else:
         arch.require_widths()
         designs = {"spec": arch}
@@ -232,36 +234,35 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
         slug = f"{i + 1:02d}-{_slug(b.partition.label)}"
         label = b.partition.label
         if collapsed:
-            caption = (
-                f"Min cut for {label}, per level ({widths}): the bits of the upper bound each "
-                f"level of the network contributes, and how many of its bonds or windows the cut "
-                f"takes ({primary.num_inputs} inputs: too many to draw node by node; the cut "
-                f"map below shows where they are)"
-            )
-        else:
-            caption = f"Tensor network ({widths}) with the min cut for {label}"
-        out.append((f"network-{slug}.{fmt}", caption, figs.plot_network(b, primary)))
-        if collapsed:
+            # too many inputs to draw node by node; the collapsed network (one bar per level,
+            # mostly one bar) says nothing the cut map's legend does not: the cut map alone
             caption = (
                 f"Cut map for {label} ({widths}): the partition on the input grid with the "
-                f"pooling windows the min cut takes outlined at their level"
+                f"pooling windows the min cut takes outlined at their level; the legend counts "
+                f"them, and the bits they take, per level ({primary.num_inputs} inputs: too many "
+                f"to draw the network node by node)"
             )
             out.append((f"cutmap-{slug}.{fmt}", caption, figs.plot_cut_map(b, primary)))
         else:
+            caption = f"Tensor network ({widths}) with the min cut for {label}"
+            out.append((f"network-{slug}.{fmt}", caption, figs.plot_network(b, primary)))
             caption = f"Partition {label} on the input grid"
             out.append((f"partition-{slug}.{fmt}", caption, figs.plot_partition(b, primary)))
     family = interaction_scales(arch)[0][1].split(":")[0] if interaction_scales(arch) else "-"
     if rec is not None and getattr(rec.design, "profile", None):
         caption = (
-            f"Interaction profile: the score of each design (its log2 upper bound as a % of the "
-            f"best any design within the budget reaches) for the {family}:k partitions, short "
-            f"range (small k) to long range, then the halves; the breadth is the mean score"
+            f"Interaction profile in % (scores, not bits): the score of each design (its log2 "
+            f"upper bound as a % of the best any design within the budget reaches) for the "
+            f"{family}:k partitions, short range (small k) to long range, then the halves; the "
+            f"breadth is the mean score. (A report without a budget shows the bounds in bits.)"
         )
         profile_input = rec
     else:
         caption = (
-            f"Interaction profile: bits of the upper bound (log2) for the {family}:k partitions, "
-            "from short range (small k) to long range"
+            f"Interaction profile in bits (not %): log2 of the upper bound for the {family}:k "
+            "partitions, from short range (small k) to long range. (With --budget, or from "
+            "recommend --report, the profile shows each design's score in % of the best "
+            "within the budget instead.)"
         )
         profile_input = rec if rec is not None else {"spec": arch}
     out.append((f"interaction.{fmt}", caption, figs.plot_interaction_profile(profile_input)))
@@ -273,10 +274,14 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
         )
         out.append((f"widths.{fmt}", caption, figs.plot_widths(rec)))
     if sweep:
+        from .sweep import sweep_candidates_text, sweep_floor_text
+
+        cands = sweep_candidates_text(sweep)
         caption = (
             "Budget sweep: log2 upper bounds (bits) of the favored partitions for the recommended "
-            "and uniform designs per budget (not the objective F, which is normalized per budget)"
-            + searched
+            "and uniform designs per budget (not the objective F, which is normalized per "
+            f"budget); {sweep_floor_text(sweep)}"
+            + (f"; candidate widths: {cands}" if cands else "")
         )
         out.append((f"sweep.{fmt}", caption, figs.plot_budget_sweep(sweep)))
     return out
@@ -443,9 +448,12 @@ def _sweep_rows(sweep) -> Table:
     rows = []
     for r in sorted(sweep, key=lambda r: r.budget):
         uni = (r.baselines or {}).get("uniform")
+        cands = getattr(r, "candidates", None)
         rows.append(
             [
                 _fmt(int(r.budget)),
+                str(getattr(r, "min_width", "-")),
+                _cands_text(cands) if cands else "-",
                 str(list(r.design.widths)),
                 _bits(r.design),
                 _pct(r.design.objective),
@@ -456,6 +464,8 @@ def _sweep_rows(sweep) -> Table:
         )
     header = [
         "budget",
+        "min width",
+        "candidate widths",
         "recommended",
         "log2 bounds",
         "F",
@@ -465,7 +475,8 @@ def _sweep_rows(sweep) -> Table:
     ]
     title = (
         "Budget sweep (log2 bounds of the favored partitions in bits; F is normalized per "
-        "budget, so it does not grow with the budget)"
+        "budget, so it does not grow with the budget; the floors, and so the candidate widths, "
+        "are those of each budget)"
     )
     return (title, header, rows)
 

@@ -162,7 +162,8 @@ def _plot_scores(rec: Any, ax: Axes | None) -> Figure:
         ax.set_axisbelow(True)
         handles = ax.get_lines()[: len(designs)]
         _legend_below(fig, ax, handles, ncol=1)
-        ax.set_title(_rec_title(rec, "interaction profile (breadth = mean score)"), loc="left")
+        what = "interaction profile in % (breadth = mean score)"
+        ax.set_title(_rec_title(rec, what), loc="left")
     return fig
 
 
@@ -196,7 +197,7 @@ def _plot_bits(designs: dict[str, Architecture], ax: Axes | None) -> Figure:
         ax.legend(frameon=False, loc="best")
         first = next(iter(designs.values()))
         ax.set_title(
-            f"{first.name or 'network'} — interaction profile\n"
+            f"{first.name or 'network'} — interaction profile in bits (log2 upper bound)\n"
             "early widths serve short range, deep widths long range",
             loc="left",
         )

@@ -7,7 +7,6 @@ within *that* budget), so F of two budgets are not comparable; the bits of the b
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +17,16 @@ from ._common import (
     PART_COLORS,
     ReportError,
     _baselines_note,
+    _cands_text,
     _cost_model,
+    _favor_text,
     _fmt,
     _legend_below,
     _new_axes,
     _rc,
-    _rec_title,
+    _rec_candidates,
+    _settings_text,
+    _title,
     _y_scale,
 )
 
@@ -33,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only, keeps matplotlib out of imp
 
 #: More favored partitions (with distinct curves) than this share one axes.
 MAX_PANELS = 6
+#: At most this many budgets are ticked on the x-axis (every budget of the default sweep).
+MAX_TICKS = 7
 
 #: Style per design kind (the colour is the partition's).
 _STYLE = {
@@ -125,12 +130,11 @@ def plot_budget_sweep(recommendations: Sequence[Any], ax: Axes | None = None) ->
                 )
                 values.append(y)
             if panels or i == len(groups) - 1:
-                _sweep_axis(a, budgets, values if panels else _all_y(a), recs[0], panels)
+                _sweep_axis(a, budgets, values if panels else _all_y(a), recs, panels)
             if panels:
                 a.set_title(group, loc="left", fontsize=9)
-        _sweep_legend(fig, axes[0], recs[0], panels, spec)
-        title = _rec_title(recs[0], "log2 bounds of the favored partitions vs budget")
-        title = re.sub(r"budget [^,\n]*(, )?", "", title).rstrip(", \n")
+        _sweep_legend(fig, axes[0], recs, panels, spec)
+        title = _sweep_title(recs)
         if panels:
             fig.suptitle(title, x=0.02, ha="left", fontsize=10)
         else:
@@ -160,27 +164,72 @@ def _all_y(ax: Axes) -> list[float]:
     return ys
 
 
-def _sweep_axis(ax: Axes, budgets: list[float], values: list[float], rec: Any, panels: bool):
-    """Budgets on x (log when they span a factor 8), bits on y (the shared convention)."""
+def _sweep_axis(ax: Axes, budgets: list[float], values: list[float], recs: Sequence, panels: bool):
+    """Budgets on x (log when they span a factor 8), bits on y (the shared convention).
+
+    Every budget swept is ticked (up to :data:`MAX_TICKS`; beyond, every other one...), with
+    its min-width floor under it when the floors differ between budgets."""
     if max(budgets) / max(min(budgets), 1e-300) >= 8:
         from matplotlib.ticker import NullLocator
 
         ax.set_xscale("log")
         ax.xaxis.set_minor_locator(NullLocator())
-    # tick the budgets swept (at most 7, or 4 in a panel, so labels never collide)
-    most = 4 if panels else 7
-    ticks = budgets[:: max(1, math.ceil(len(budgets) / most))]
-    ax.set_xticks(ticks, [_fmt(int(b)) for b in ticks])
-    ax.set_xlabel(f"budget ({_cost_model(rec)})")
+    step = max(1, math.ceil(len(budgets) / MAX_TICKS))
+    floors = [getattr(r, "min_width", None) for r in recs]
+    per_budget = len(set(floors)) > 1
+    labels = [_fmt(int(b)) + (f"\nmin {w}" if per_budget else "") for b, w in zip(budgets, floors)]
+    ax.set_xticks(budgets[::step], labels[::step], fontsize=7 if panels else 8)
+    ax.set_xlabel(
+        f"budget ({_cost_model(recs[0])})" + (", min width under each budget" if per_budget else "")
+    )
     label = "bits (log2 upper bound)" if panels else "favored partitions: bits (log2 upper bound)"
     _y_scale(ax, values, label, nonpositive="mask")
     ax.grid(color="#e5e5e5", lw=0.6)
     ax.set_axisbelow(True)
 
 
-def _sweep_legend(fig: Figure, ax: Axes, rec: Any, panels: bool, spec: Any) -> None:
+def _sweep_title(recs: Sequence[Any]) -> str:
+    """The spec's name, the favor and the settings every budget shares (no single budget:
+    the x-axis holds them, with the floors when they differ)."""
+    name = getattr(getattr(recs[0], "arch", None), "name", "") or "network"
+    favor = _favor_text(getattr(recs[0], "favor", None))
+    return _title(
+        f"{name} — log2 bounds of the favored partitions vs budget",
+        f"favor {favor}" if favor else "",
+        _settings_text(recs[0], sweep_floor_text(recs)),
+    )
+
+
+def sweep_floor_text(recs: Sequence[Any]) -> str:
+    """``min width 19``, or when the floors differ per budget (``auto`` is half the widest
+    uniform width *of each budget*) where to read them."""
+    floors = sorted({getattr(r, "min_width", 1) for r in recs})
+    if len(floors) == 1:
+        return f"min width {floors[0]}"
+    return f"min width {floors[0]}..{floors[-1]} per budget (x-axis)"
+
+
+def sweep_candidates_text(recs: Sequence[Any]) -> str:
+    """The candidate widths of each budget in a few words, budgets that share them together:
+    ``powers of two 16..1024 (budgets 2184, 4368), powers of two 32..1024 (8736, ...)``;
+    "" when no recommendation says."""
+    groups: dict[str, list[str]] = {}
+    for r in sorted(recs, key=lambda r: r.budget):
+        cands = _rec_candidates(r)
+        if cands:
+            groups.setdefault(_cands_text(cands), []).append(_fmt(int(r.budget)))
+    if len(groups) <= 1:
+        return next(iter(groups), "")
+    items = [
+        f"{text} (budget{'s' if len(b) > 1 else ''} {', '.join(b)})" for text, b in groups.items()
+    ]
+    return "; ".join(items)
+
+
+def _sweep_legend(fig: Figure, ax: Axes, recs: Sequence, panels: bool, spec: Any) -> None:
     """Designs (one entry each in panels, per partition otherwise), then what the curves are
-    and are not, wrapped to the figure's width."""
+    and are not (only the designs drawn: recommended, uniform, spec) and the candidate widths
+    per budget, wrapped to the figure's width."""
     import textwrap
 
     from matplotlib.lines import Line2D
@@ -188,8 +237,19 @@ def _sweep_legend(fig: Figure, ax: Axes, rec: Any, panels: bool, spec: Any) -> N
     handles, labels = ax.get_legend_handles_labels()
     if panels:  # the partition is in each panel's title
         labels = [lb.split(":")[0] if not lb.startswith("spec") else lb for lb in labels]
-    note = _baselines_note(rec)
-    note = "bits, not F (F is normalized per budget)" + (f"; {note}" if note else "")
+    shown = {"uniform", "spec"} if spec is not None else {"uniform"}
+    note = _baselines_note(recs[0], shown=shown, candidates=False)
+    note = note.replace("within the budget", "within each budget")
+    cands = sweep_candidates_text(recs)
+    note = "; ".join(
+        x
+        for x in [
+            "bits, not F (F is normalized per budget)",
+            note,
+            cands and f"candidate widths {cands}",
+        ]
+        if x
+    )
     handles = [*handles, Line2D([], [], ls="")]
     labels = [*labels, textwrap.fill(note, 100)]
     if panels:

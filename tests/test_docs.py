@@ -80,6 +80,10 @@ def run_line(line: str) -> tuple[int, str]:
     if words[0].endswith("widthdesign"):  # also .venv/bin/widthdesign
         result = CliRunner().invoke(cli, words[1:], prog_name="widthdesign")
         return result.exit_code, result.output
+    if words[0] == "mkdir" and words[1:2] == ["-p"]:  # the quick start's scratch folder
+        for folder in words[2:]:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        return 0, ""
     if words[0] in ("python", "python3") and words[1] == "-c":
         done = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True)
         return done.returncode, done.stdout + done.stderr
@@ -119,7 +123,44 @@ def test_readme_python_snippet_runs(tmp_path, monkeypatch):
             [sys.executable, f"snippet{i}.py"], capture_output=True, text=True, cwd=tmp_path
         )
         assert done.returncode == 0, done.stderr
-    assert (tmp_path / "cut.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "scratch" / "cut.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_readme_quick_start_writes_only_under_scratch_and_runs_twice(tmp_path, monkeypatch):
+    """The quick start left masks.npy, rep-local/, rep-4x4/, grid.graphml (and the Python
+    snippet cut.png) in the checkout: now all of it goes under scratch/, which git ignores,
+    and a second run (outputs already there) works as written too."""
+    root = sandbox(tmp_path)
+    monkeypatch.chdir(root)
+    before = sorted(p.name for p in root.iterdir())
+    lines = [ln for b in blocks(ROOT / "README.md", ("sh",)) for ln in shell_lines(b)]
+    writers = [ln for ln in lines if re.search(r"--report|--out|-o |np\.save", ln)]
+    assert len(writers) >= 4 and all("scratch/" in ln for ln in writers), writers
+    for attempt in (1, 2):
+        for line in lines:
+            code, output = run_line(line)
+            assert code == 0, f"run {attempt}: {line!r} exited {code}:\n{output}"
+    assert sorted(p.name for p in root.iterdir()) == sorted([*before, "scratch"])
+    made = sorted(p.name for p in (root / "scratch").iterdir())
+    assert made == ["grid.graphml", "masks.npy", "rep-4x4", "rep-local"]
+    for script in blocks(ROOT / "README.md", ("python",)):
+        assert 'savefig("scratch/' in script
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert "/scratch/" in ignored
+
+
+def test_readme_says_what_make_test_installs_and_what_training_found():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("# widthdesign\n\n```sh\nmake demo ")
+    top = readme.split("## Quick start")[0]
+    assert "make test" in top and "torch" in top and "scikit-learn" in top and "1.5 GB" in top
+    assert "tie\nuniform widths at best" in top or "tie uniform widths at best" in " ".join(
+        top.split()
+    )
+    flat = " ".join(top.replace("*", "").split())
+    assert "wide-tip widths (wide deep layers) beat wide-base widths on the global task" in flat
+    assert "wide-base beats wide-tip on the local one" in flat
+    assert "docs/training.md" in top
 
 
 def test_readme_mentions_every_command():

@@ -618,3 +618,18 @@ def test_ctrl_c_while_writing_a_report_leaves_no_file(tmp_path, monkeypatch):
     for p in out.iterdir():
         if p.suffix == ".png":
             assert p.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ctrl_c_during_the_report_undoes_the_written_spec(tmp_path, monkeypatch):
+    """recommend --write-spec --report: interrupted while writing the report, the new spec
+    file is removed again (all outputs or none), and the error is the one line, exit 130."""
+    from widthdesign.cli import recommend as cli_recommend
+
+    monkeypatch.setattr(cli_recommend, "write_report_files", _interrupt)
+    out = tmp_path / "out.toml"
+    args = ["recommend", PAPER, "--budget", "200", "--favor", "left-right", "--sweep", "none"]
+    result = CliRunner().invoke(
+        cli, [*args, "--write-spec", str(out), "--report", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 130 and result.stderr.splitlines()[-1] == "Error: interrupted"
+    assert not out.exists()

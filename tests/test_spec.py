@@ -148,8 +148,8 @@ ERRORS = [
     ({"input": {"shape": [4]}, "layers": [{"width": 2}]}, "input.channels = None"),
     ({"input": {"shape": [4], "channels": 2}}, "layers = None: expected a list of layers"),
     (
-        {"input": {"shape": [4], "channels": 2}, "layers": [{"width": 2, "stride": 1}]},
-        "layers[0] = 'stride': expected keys 'width' and 'pool' only",
+        {"input": {"shape": [4], "channels": 2}, "layers": [{"width": 2, "padding": 1}]},
+        "layers[0] = 'padding': expected keys 'width', 'pool', 'stride', 'conv' only",
     ),
     (
         {"input": {"shape": "4", "channels": 2}, "layers": [{"width": 2}]},

@@ -494,3 +494,31 @@ def test_verify_cli_on_the_hand_example():
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert [(r["upper_bound"], r["rank"]) for r in data] == [(4, 4), (32, 24)]
+
+
+# -- recommend and report ----------------------------------------------------------------------
+
+
+def test_recommend_runs_on_an_overlapping_spec():
+    args = ["recommend", "examples/overlap_1d_n8.toml", "--budget", "200", "--favor", "global"]
+    out = CliRunner().invoke(main, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    (part,) = data["partitions"]
+    assert (part["partition"], part["lower_bound"]) == ("left-right", None)
+    # the objective's bound is the exact min cut of the unrolled tree at the chosen widths
+    chosen = HAND.with_widths(data["widths"])
+    assert part["upper_bound"] == bounds(chosen, "left-right").upper_bound
+    assert data["cost"] == cost(chosen) <= 200
+    assert CliRunner().invoke(main, args).exit_code == 0
+
+
+def test_report_writes_figures_for_an_overlapping_spec(tmp_path):
+    out = CliRunner().invoke(
+        main, ["report", "examples/overlap_1d_n8.toml", "--out", str(tmp_path / "rep")]
+    )
+    assert out.exit_code == 0, out.output
+    names = sorted(p.name for p in (tmp_path / "rep").iterdir())
+    assert "network-01-left-right.png" in names and "interaction.png" in names
+    summary = (tmp_path / "rep" / "summary.md").read_text()
+    assert "| left-right | spec | 4 | - | no |" in summary

@@ -522,3 +522,18 @@ def test_report_writes_figures_for_an_overlapping_spec(tmp_path):
     assert "network-01-left-right.png" in names and "interaction.png" in names
     summary = (tmp_path / "rep" / "summary.md").read_text()
     assert "| left-right | spec | 4 | - | no |" in summary
+
+
+def test_report_of_a_large_overlapping_spec_has_no_cut_map(tmp_path):
+    """Past 256 inputs the network figure is collapsed per level (counts of copies); the cut
+    map (windows outlined on the grid) is not drawn for input copies: the partition is."""
+    layers = [{"width": 4, "pool": [3, 3], "stride": [2, 2]}] * 5
+    p = tmp_path / "o32.json"
+    p.write_text(json.dumps({"input": {"shape": [32, 32], "channels": 2}, "layers": layers}))
+    out = CliRunner().invoke(
+        main, ["report", str(p), "-p", "left-right", "--out", str(tmp_path / "rep")]
+    )
+    assert out.exit_code == 0, out.output
+    names = sorted(q.name for q in (tmp_path / "rep").iterdir())
+    assert "network-01-left-right.png" in names and "partition-01-left-right.png" in names
+    assert not any(n.startswith("cutmap") for n in names)

@@ -150,7 +150,7 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
         else:
             caption = f"Tensor network ({widths}) with the min cut for {label}"
         out.append((f"network-{slug}.{fmt}", caption, figs.plot_network(b, primary)))
-        if collapsed:
+        if collapsed and not primary.overlapping:  # no cut map of input copies (yet)
             caption = (
                 f"Cut map for {label} ({widths}): the partition on the input grid with the "
                 f"pooling windows the min cut takes outlined at their level"

@@ -252,7 +252,7 @@ class _Plan:
     primes: tuple[int, ...]  # a coprime base of dims and lower bases (not always primes)
     factors: np.ndarray  # [L + 1, Q] exponents of each dim over primes
     cache: dict  # tables and helpers built on first use
-    overlapping: bool = False  # unrolled tree: leaves repeat inputs, no lower bound
+    overlapping: bool = False  # unrolled tree whose leaves repeat inputs: no lower bound
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,7 +304,7 @@ def _plan(arch: Architecture, dims: tuple[int, ...]) -> _Plan:
     # level j holds at most sizes[j] items (bonds for j = 0, windows of level j - 1)
     fields = _make_fields([s.bit_length() for s in sizes]) if base is None else None
     # overlapping specs have no proved lower bound: no exponent DPs for one
-    lower = _useful_bases(dims) if base is None and not arch.overlapping else ()
+    lower = _useful_bases(dims) if base is None and not arch.duplicated else ()
     primes, factors = _factor_matrix(dims, [p for p, _ in lower])
     return _Plan(
         dims=dims,
@@ -325,7 +325,7 @@ def _plan(arch: Architecture, dims: tuple[int, ...]) -> _Plan:
         primes=primes,
         factors=factors,
         cache={},
-        overlapping=arch.overlapping,
+        overlapping=arch.duplicated,
     )
 
 

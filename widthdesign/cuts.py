@@ -712,8 +712,9 @@ def lower_bound(
     """Levine et al.'s Theorem 2 lower bound: ``(max_p p^mincut_p, best p)`` (the smallest
     best p). Bases p > M are skipped (their bound is 1); when all dimensions are powers of one
     integer b, p = b reaches the upper bound, and no smaller p can (unique factorization).
-    ``(None, None)`` for overlapping specs (no proved bound, see :class:`Bounds`)."""
-    if arch.overlapping:
+    ``(None, None)`` for overlapping specs that read an input twice (no proved bound, see
+    :class:`Bounds`)."""
+    if arch.duplicated:
         return None, None  # type: ignore[return-value]
     dims = tuple(int(d) for d in dims) if dims is not None else arch.bond_dims()
     tree = pooling_tree(arch)
@@ -783,7 +784,7 @@ def bounds(arch: Architecture, partition, method: str = "dp") -> Bounds:
     part = as_partition(arch, partition)
     dims = arch.bond_dims()
     mask = part.mask
-    if arch.overlapping:
+    if arch.duplicated:
         # min cut of the unrolled tree (an upper bound); no proved lower bound carries over
         cut = min_cut(arch, mask, dims, method=method)
         return Bounds(part, cut.value, None, None, cut, method, describe_cut(arch, cut))

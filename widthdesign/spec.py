@@ -163,6 +163,14 @@ class Architecture:
         return any(s != p for ss, pp in zip(self._strides, self._pools) for s, p in zip(ss, pp))
 
     @property
+    def duplicated(self) -> bool:
+        """Some input is read through two or more paths (overlapping windows share it): the
+        network is then its unrolled tree on a diagonal, and no lower bound is proved. False
+        for overlapping windows that never share a position (e.g. a window of 3 with stride
+        2 on a grid of 2)."""
+        return self.overlapping and unrolled_leaf_count(self) > self.num_inputs
+
+    @property
     def depth(self) -> int:
         return len(self.layers)
 

@@ -98,7 +98,7 @@ def cut(
         echo_records([bounds_record(i, r) for i, r in enumerate(results)], as_jsonl)
         return
     click.echo(bounds_table(arch, results))
-    if arch.overlapping:
+    if arch.duplicated:
         click.echo(certificate_text(results))
 
 

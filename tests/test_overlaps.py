@@ -566,3 +566,18 @@ def test_report_of_a_large_overlapping_spec_has_no_cut_map(tmp_path):
     names = sorted(q.name for q in (tmp_path / "rep").iterdir())
     assert "network-01-left-right.png" in names and "partition-01-left-right.png" in names
     assert not any(n.startswith("cutmap") for n in names)
+
+
+@pytest.mark.parametrize("model", ["params", "macs"])
+def test_recommend_costs_window_convolutions_like_spec_cost(model):
+    """The 2-D example has a conv = "window" layer: the optimizer's chain costs it with the
+    same per-layer coefficients as spec.cost."""
+    spec_path = "examples/overlap_2d_8x8.toml"
+    args = ["recommend", spec_path, "--budget", "6000", "--cost", model, "--favor", "local"]
+    out = CliRunner().invoke(main, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    chosen = wd.load(spec_path).with_widths(data["widths"])
+    assert data["cost"] == cost(chosen, model) <= 6000
+    for part in data["partitions"]:
+        assert part["upper_bound"] == bounds(chosen, part["partition"]).upper_bound

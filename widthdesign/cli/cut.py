@@ -102,6 +102,10 @@ def cut(
         click.echo(certificate_text(results))
 
 
+#: Positions the certificate lines name per layer before they summarize (--json has all).
+CERTIFICATE_ITEMS = 16
+
+
 def certificate_text(results: Sequence[cuts.Bounds]) -> str:
     """Overlapping specs: which bonds each cut takes, in the network's terms (layer and
     window position, x2 when several copies of one are cut; --json has every copy's path)."""
@@ -115,7 +119,11 @@ def certificate_text(results: Sequence[cuts.Bounds]) -> str:
         parts = []
         for layer in sorted(groups):
             what = "M at inputs" if layer < 0 else f"r{layer} at layer-{layer} windows"
-            items = ", ".join(w if c == 1 else f"{w} x{c}" for w, c in groups[layer].items())
+            names = [w if c == 1 else f"{w} x{c}" for w, c in groups[layer].items()]
+            more = len(names) - CERTIFICATE_ITEMS
+            items = ", ".join(names[:CERTIFICATE_ITEMS]) + (
+                f", ... {more} more" if more > 0 else ""
+            )
             parts.append(f"{what} {items}")
         lines.append(f"  {r.partition.label}: " + ("; ".join(parts) or "nothing (value 1)"))
     return "\n".join(lines)

@@ -581,3 +581,25 @@ def test_recommend_costs_window_convolutions_like_spec_cost(model):
     assert data["cost"] == cost(chosen, model) <= 6000
     for part in data["partitions"]:
         assert part["upper_bound"] == bounds(chosen, part["partition"]).upper_bound
+
+
+@pytest.mark.parametrize(
+    "shape, layers",
+    [
+        # non-overlapping bottom levels (folded into lookup tables), overlapping above
+        ((16,), [Layer(3, 2), Layer(5, 2), Layer(2, 3, 2), Layer(7)]),
+        ((8, 8), [Layer(3, (2, 2)), Layer(5, (3, 3), (2, 2)), Layer(6)]),
+        ((8, 8), [Layer(4, (2, 2)), Layer(4, (2, 2)), Layer(8, (3, 3), (1, 1)), Layer(4)]),
+    ],
+)
+def test_batch_folds_plain_levels_below_overlapping_ones(shape, layers):
+    arch = Architecture(shape=shape, channels=3, layers=layers)
+    assert arch.duplicated
+    rng = np.random.default_rng(5)
+    n = arch.num_inputs
+    masks = rng.random((40, n)) < 0.5
+    masks[:, 0], masks[:, 1] = True, False
+    res = bounds_many(arch, masks)
+    for i, m in enumerate(masks):
+        assert res.upper_bound(i) == min_cut(arch, m).value
+        assert res.lower_bound(i) is None

@@ -1,6 +1,8 @@
 """Run every benchmark script ``benchmarks/bench_*.py`` in turn (``make bench``).
 
-Each script prints its own table; this exits non-zero if any script fails.
+Each script prints its own table; this exits non-zero if any script fails. Among them:
+bench_overlaps.py, the batch engine on the unrolled tree of a 32x32 network with five
+3x3 / stride-2 layers (target: 2000 partitions in <= 60 s).
 """
 
 from __future__ import annotations

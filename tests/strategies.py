@@ -137,3 +137,51 @@ hostile_partitions = st.one_of(
     ),
     st.text(st.sampled_from("0123456789 ,-:\t"), min_size=1, max_size=12),
 )
+
+
+@st.composite
+def overlapping_architectures(draw, max_copies: int = 48):
+    """1-D/2-D grid specs where some layer's stride is below its window (windows cut at the
+    far edge, some layers 'window' convolutions, optional order); at most ``max_copies``
+    leaves in the unrolled tree."""
+    from widthdesign.spec import unrolled_leaf_count
+
+    rank = draw(st.sampled_from([1, 1, 2]))
+    depth = draw(st.integers(2, 3))
+    strides = [tuple(draw(st.sampled_from([1, 2])) for _ in range(rank)) for _ in range(depth - 1)]
+    top = tuple(draw(st.sampled_from([1, 2])) for _ in range(rank))
+    if all(x == 1 for st_ in strides for x in st_):
+        top = (2,) + top[1:]  # at least 2 inputs
+    shape = top
+    for st_ in reversed(strides):
+        shape = tuple(s * t for s, t in zip(shape, st_))
+    layers = []
+    for i, st_ in enumerate(strides):
+        # the first layer overlaps along axis 0; the others may or may not
+        pool = tuple(s + draw(st.integers(1 if i == a == 0 else 0, 2)) for a, s in enumerate(st_))
+        conv = draw(st.sampled_from(["1x1", "window"]))
+        layers.append(Layer(draw(st.integers(1, 5)), pool, st_, conv))
+    layers.append(Layer(draw(st.integers(1, 5))))
+    m = draw(st.integers(1, 3))
+    n = math.prod(shape)
+    order = None
+    if draw(st.booleans()):
+        order = tuple(draw(st.permutations(list(range(n)))))
+    arch = Architecture(shape=shape, channels=m, layers=layers, order=order)
+    if not arch.overlapping or n < 2:
+        arch = Architecture(
+            shape=(4,), channels=m, layers=[Layer(2, 3, 2), Layer(draw(st.integers(1, 5)))]
+        )
+    if unrolled_leaf_count(arch) > max_copies:
+        arch = Architecture(shape=(4,), channels=m, layers=[Layer(2, 2, 1), Layer(3)])
+    return arch
+
+
+@st.composite
+def overlapping_and_mask(draw, **kw):
+    arch = draw(overlapping_architectures(**kw))
+    n = arch.num_inputs
+    bits = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    i, j = draw(st.sampled_from([(a, b) for a in range(n) for b in range(n) if a != b]))
+    bits[i], bits[j] = True, False
+    return arch, np.array(bits)

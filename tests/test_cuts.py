@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracles import brute_force_cut, check_certificate
-from strategies import arch_and_mask
+from strategies import arch_and_mask, overlapping_and_mask
 
 import widthdesign as wd
 from widthdesign.cuts import lower_bound, lower_bound_bases
@@ -196,3 +196,25 @@ def test_unknown_method_is_a_typed_error():
     arch = chain(4, 2, (2, 2))
     with pytest.raises(wd.WidthDesignError, match="cut method 'nope' unknown"):
         wd.min_cut(arch, [True, False, False, False], method="nope")
+
+
+# -- overlapping windows: the unrolled tree ---------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(am=overlapping_and_mask())
+def test_overlapping_methods_agree_certify_and_have_no_lower_bound(am):
+    arch, mask = am
+    b = wd.bounds(arch, mask)
+    check_certificate(arch, mask, b.cut)
+    if arch.duplicated:
+        assert b.lower_bound is None and b.lower_base is None and not b.exact
+        assert lower_bound(arch, mask) == (None, None)
+        assert math.prod(item["dim"] for item in b.certificate) == b.upper_bound
+    else:  # overlapping windows that share no position: today's tree and bounds
+        assert b.certificate is None and b.lower_bound <= b.upper_bound
+    for method in ("ortools", "networkx"):
+        other = wd.min_cut(arch, mask, method=method)
+        assert other.value == b.upper_bound
+        check_certificate(arch, mask, other)
+    assert wd.bounds_many(arch, mask[None]).upper_bound(0) == b.upper_bound

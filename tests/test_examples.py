@@ -31,11 +31,16 @@ SMALL_ARGS = {
     "reproduce_closed_forms.py": ["--trials", "2", "--max-log2n", "6", "--quiet"],
     "reproduce_pooling_geometry.py": ["--samples", "2", "--quiet"],
     "reproduce_theory_examples.py": ["--seeds", "2", "--parts", "2"],
+    "reproduce_overlaps.py": ["--max-log2n", "5", "--side", "8", "--positions", "3", "--quiet"],
     # trained for real in tests/test_train.py
     "reproduce_training.py": ["--r", "2", "--seeds", "2", "--epochs", "1", "--n-train", "64"],
 }
 #: Scripts whose default output is pasted in the docs and fast enough to recompute here.
-PASTED_FAST = ["reproduce_theory_examples.py", "reproduce_pooling_geometry.py"]
+PASTED_FAST = [
+    "reproduce_theory_examples.py",
+    "reproduce_pooling_geometry.py",
+    "reproduce_overlaps.py",
+]
 
 
 def load_module(path: Path):
@@ -103,6 +108,34 @@ def test_appendix_d_enumerations():
     parts = mod.balanced_partitions()
     assert len(parts) == 6435 and all(p[0] == 0 and len(p) == 8 for p in parts)
     assert len(mod.arrangements()) * len(parts) == mod.PAPER_TOTAL
+
+
+def test_overlaps_small(tmp_path, capsys):
+    """Both reproductions with small settings: (a) the non-overlapping left-right bound is the
+    top width for every N, the overlapping ones grow with N; (b) the overlapping bounds of a
+    k x k block are above the non-overlapping one at every k; the figure is written."""
+    fig = tmp_path / "levine.png"
+    args = SMALL_ARGS["reproduce_overlaps.py"]
+    r = example("reproduce_overlaps.py").main([*args, "--r", "4", "--figure", str(fig)])
+    assert fig.stat().st_size > 10_000
+    by = {}
+    for row in r["a"]:
+        by.setdefault(row["network"], {})[row["n"]] = row
+    assert {n: row["log2_upper"] for n, row in by["no overlap (2/2)"].items()} == {
+        8: 2.0,
+        16: 2.0,
+        32: 2.0,
+    }
+    assert [by["window 4 / stride 2"][n]["log2_upper"] for n in (8, 16, 32)] == [4.0, 8.0, 16.0]
+    assert by["window 2 / stride 1"][32]["log2_upper"] == 14.0
+    # exact ranks where verify fits: N = 8, equal to the bounds
+    assert [by[k][8]["rank"] for k in by] == [4, 8, 16, 16]
+    assert by["window 3 / stride 2"][16]["rank"] is None  # too many templates
+    curves = r["b"]["curves"]
+    flat = curves["no overlap (2x2/2)"]["mean"]
+    for label in ("3x3 / stride 2", "4x4 / stride 2", "2x2 / stride 1"):
+        assert (curves[label]["mean"] > 2 * flat).all()
+    assert "| 8 | no overlap (2/2) | 8 | 2 | r1 | 4 |" in capsys.readouterr().out
 
 
 def test_closed_forms_small():

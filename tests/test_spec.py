@@ -148,8 +148,8 @@ ERRORS = [
     ({"input": {"shape": [4]}, "layers": [{"width": 2}]}, "input.channels = None"),
     ({"input": {"shape": [4], "channels": 2}}, "layers = None: expected a list of layers"),
     (
-        {"input": {"shape": [4], "channels": 2}, "layers": [{"width": 2, "stride": 1}]},
-        "layers[0] = 'stride': expected keys 'width' and 'pool' only",
+        {"input": {"shape": [4], "channels": 2}, "layers": [{"width": 2, "padding": 1}]},
+        "layers[0] = 'padding': expected keys 'width', 'pool', 'stride', 'conv' only",
     ),
     (
         {"input": {"shape": "4", "channels": 2}, "layers": [{"width": 2}]},
@@ -208,3 +208,23 @@ def test_written_files_get_the_usual_mode(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [
+            {"width": 2, "pool": [3], "stride": [2]},
+            {"width": 3, "pool": 3, "stride": 2},
+            {"width": 4},
+        ],
+        [{"width": 2, "pool": [2], "stride": [1], "conv": "window"}, {"width": 3}],
+        [{"width": 2, "pool": [2], "stride": [2]}, {"width": 3, "conv": "window"}],
+    ],
+)
+def test_stride_and_conv_round_trip(layers):
+    data = {"input": {"shape": [8], "channels": 2}, "layers": layers, "output": {"classes": 1}}
+    arch = from_dict(data)
+    assert from_dict(to_dict(arch)) == arch
+    assert wd.loads(wd.dumps(arch)) == arch
+    assert [lv["stride"] for lv in iter_levels(arch)] == [list(s) for s in arch.strides]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from strategies import arch_and_mask
+from strategies import arch_and_mask, overlapping_and_mask
 
 import widthdesign as wd
-from widthdesign.verify import PRIME, grid_tensor, matricize, rank_mod_p
+from widthdesign.verify import PRIME, check_size, grid_tensor, matricize, rank_mod_p
 
 
 @settings(max_examples=150, deadline=None)
@@ -104,3 +104,19 @@ def test_refuses_huge_grid_tensors():
     arch = wd.Architecture(shape=(64,), channels=2, layers=[wd.Layer(2, 8), wd.Layer(2)])
     with pytest.raises(wd.VerifyError, match=r"M\^N = 2\^64"):
         wd.verify(arch, "left-right")
+
+
+@settings(max_examples=30, deadline=None)
+@given(am=overlapping_and_mask(max_copies=24))
+def test_overlapping_rank_is_at_most_the_min_cut(am):
+    """Exact ranks on C(M + k_i - 1, k_i) templates per input never exceed the min cut of
+    the unrolled tree; shared weights can only lower them."""
+    arch, mask = am
+    try:
+        check_size(arch)
+    except wd.VerifyError:
+        return
+    upper = wd.bounds(arch, mask).upper_bound
+    rank = wd.verify(arch, mask, seeds=1)
+    shared = wd.verify(arch, mask, seeds=1, shared=True)
+    assert 1 <= shared <= upper and 1 <= rank <= upper

@@ -79,6 +79,8 @@ class BatchBounds:
             ``base ** exponent[i]`` (``exponent`` int64 ``[P]``); else ``None``.
         lower_bases, lower_exponents: the bases p tried for the lower bound and int64
             ``[P, len(lower_bases)]`` min-cut exponents; lower bound ``max_p p ** E[i, p]``.
+        has_lower: False for overlapping specs, which have no proved lower bound:
+            ``lower_bound`` is then ``None``, ``log2_lower`` NaN and ``exact`` False.
 
     Exact integers come on demand, never through floats:
 
@@ -100,6 +102,7 @@ class BatchBounds:
     exponent: np.ndarray | None
     lower_bases: tuple[int, ...]
     lower_exponents: np.ndarray
+    has_lower: bool = True
 
     def __len__(self) -> int:
         return int(self.log2_upper.shape[0])
@@ -110,8 +113,11 @@ class BatchBounds:
             return int(self.base) ** int(self.exponent[i])
         return math.prod(int(d) ** int(c) for d, c in zip(self.dims, self.counts[i]))
 
-    def lower_bound(self, i: int) -> int:
-        """Exact lower bound of partition ``i``: ``max_p p ** mincut_p`` (at least 1)."""
+    def lower_bound(self, i: int) -> int | None:
+        """Exact lower bound of partition ``i``: ``max_p p ** mincut_p`` (at least 1);
+        ``None`` without a proved lower bound (overlapping specs)."""
+        if not self.has_lower:
+            return None
         if self.exponent is not None:
             return self.upper_bound(i)
         row = self.lower_exponents[i]
@@ -140,7 +146,7 @@ class BatchBounds:
         if labels is not None and len(labels) != len(self):
             raise ValueError(f"{len(labels)} labels for {len(self)} partitions")
         up = np.round(self.log2_upper, 6).tolist()
-        lo = np.round(self.log2_lower, 6).tolist()
+        lo = np.round(self.log2_lower, 6).tolist() if self.has_lower else [None] * len(self)
         ex = self.exact.tolist()
         out = []
         for i in range(len(self)):
@@ -192,8 +198,9 @@ def bounds_many(
     total = masks.shape[0]
     plan = _plan(arch, dims)
     if chunk is None:
-        above = n // plan.block_size
-        chunk = max(1, min(_CHUNK_ELEMENTS // n, _CHUNK_POSITIONS // above))
+        slots = plan.sizes[0]  # tree positions: N, or the copies of an overlapping spec
+        above = slots // plan.block_size
+        chunk = max(1, min(_CHUNK_ELEMENTS // max(n, slots), _CHUNK_POSITIONS // above))
     elif not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ValueError(f"chunk={chunk!r}: expected a positive integer")
     parts = []
@@ -245,6 +252,7 @@ class _Plan:
     primes: tuple[int, ...]  # a coprime base of dims and lower bases (not always primes)
     factors: np.ndarray  # [L + 1, Q] exponents of each dim over primes
     cache: dict  # tables and helpers built on first use
+    overlapping: bool = False  # unrolled tree whose leaves repeat inputs: no lower bound
 
 
 @dataclass(frozen=True, eq=False)
@@ -295,7 +303,8 @@ def _plan(arch: Architecture, dims: tuple[int, ...]) -> _Plan:
     exps = tuple(_exact_log(d, base) for d in dims) if base is not None else None
     # level j holds at most sizes[j] items (bonds for j = 0, windows of level j - 1)
     fields = _make_fields([s.bit_length() for s in sizes]) if base is None else None
-    lower = _useful_bases(dims) if base is None else ()
+    # overlapping specs have no proved lower bound: no exponent DPs for one
+    lower = _useful_bases(dims) if base is None and not arch.duplicated else ()
     primes, factors = _factor_matrix(dims, [p for p, _ in lower])
     return _Plan(
         dims=dims,
@@ -316,6 +325,7 @@ def _plan(arch: Architecture, dims: tuple[int, ...]) -> _Plan:
         primes=primes,
         factors=factors,
         cache={},
+        overlapping=arch.duplicated,
     )
 
 
@@ -736,7 +746,8 @@ def _codes(plan: _Plan, masks: np.ndarray) -> tuple[np.ndarray | None, np.ndarra
 def _run_chunk(plan: _Plan, masks: np.ndarray, offset: int) -> dict:
     c = masks.shape[0]
     slots, codes, size_a = _codes(plan, masks)
-    bad = np.flatnonzero((size_a == 0) | (size_a == plan.n))
+    # slots on side A: every input has at least one copy, so 0 or all slots = a side empty
+    bad = np.flatnonzero((size_a == 0) | (size_a == plan.sizes[0]))
     if bad.size:
         row = int(bad[0])
         side = "A" if size_a[row] == 0 else "B"
@@ -767,6 +778,26 @@ def _assemble(plan: _Plan, parts: list[dict], total: int) -> BatchBounds:
             return np.zeros(shape, dtype=np.int64)
         return np.concatenate([p[key] for p in parts])
 
+    if plan.overlapping:
+        return _without_lower(_assemble_upper(plan, parts, total, cat))
+    return _assemble_upper(plan, parts, total, cat)
+
+
+def _without_lower(res: BatchBounds) -> BatchBounds:
+    from dataclasses import replace
+
+    p = len(res)
+    return replace(
+        res,
+        log2_lower=np.full(p, np.nan),
+        exact=np.zeros(p, dtype=bool),
+        lower_bases=(),
+        lower_exponents=np.zeros((p, 0), dtype=np.int64),
+        has_lower=False,
+    )
+
+
+def _assemble_upper(plan: _Plan, parts: list[dict], total: int, cat) -> BatchBounds:
     if plan.base is not None:
         e = cat("base", (0,))
         log2 = e * math.log2(plan.base)

@@ -70,6 +70,7 @@ __all__ = [
     "tree_dp",
     "trace_sides",
     "cut_windows",
+    "describe_cut",
     "exact_sides",
     "side_counts",
     "lawler_arcs",
@@ -206,26 +207,32 @@ class Bounds:
 
     ``lower_bound <= generic rank <= upper_bound``; ``exact`` when they meet. ``lower_base``
     is the integer p whose rounding gives the lower bound (``None`` when it is 1).
+
+    Overlapping specs: ``lower_bound`` is ``None`` (Theorem 2 is proved for tree networks
+    of a function multilinear in distinct inputs; with duplicated inputs the network is that
+    function on a diagonal, where no such bound is proved) and ``exact`` is False;
+    ``certificate`` reads the cut in the network's own terms (see :func:`describe_cut`).
     """
 
     partition: Partition
     upper_bound: int
-    lower_bound: int
+    lower_bound: int | None
     lower_base: int | None
     cut: Cut
     method: str
+    certificate: tuple[dict, ...] | None = None
 
     @property
     def exact(self) -> bool:
-        return self.lower_bound == self.upper_bound
+        return self.lower_bound is not None and self.lower_bound == self.upper_bound
 
     @property
     def log2_upper_bound(self) -> float:
         return exact_log2(self.upper_bound)
 
     @property
-    def log2_lower_bound(self) -> float:
-        return exact_log2(self.lower_bound)
+    def log2_lower_bound(self) -> float | None:
+        return None if self.lower_bound is None else exact_log2(self.lower_bound)
 
     def to_dict(self, cut: bool = True) -> dict:
         """JSON-ready dict; bounds as exact integers (JSON numbers of any length)."""
@@ -236,11 +243,15 @@ class Bounds:
             "lower_bound": self.lower_bound,
             "exact": self.exact,
             "log2_upper_bound": round(self.log2_upper_bound, 6),
-            "log2_lower_bound": round(self.log2_lower_bound, 6),
+            "log2_lower_bound": (
+                None if self.lower_bound is None else round(self.log2_lower_bound, 6)
+            ),
             "lower_base": self.lower_base,
         }
         if cut:
             data["cut"] = self.cut.to_dict()
+            if self.certificate is not None:
+                data["cut"]["copies"] = list(self.certificate)
         return data
 
 
@@ -341,14 +352,16 @@ def dp_min_cut(arch: Architecture, mask: np.ndarray, dims: Sequence[int]) -> Cut
     float64 trace whose exact value is checked against :func:`widthdesign.batch.bounds_many`.
     """
     tree = pooling_tree(arch)
+    # duplicated inputs (overlapping specs) keep their input's side
     slot_a = np.asarray(mask, dtype=bool)[tree.leaves]
     dims = [int(d) for d in dims]
-    if arch.num_inputs > FAST_INPUTS and _common_exponents(dims, tree) is None:
+    big = tree.sizes[0] > FAST_INPUTS  # tree positions (N without overlaps)
+    if big and _common_exponents(dims, tree) is None:
         cut = _float_traced_cut(arch, tree, slot_a, dims, _batch_one(arch, mask).upper_bound(0))
         if cut is not None:
             return cut
     sides = exact_sides(tree, slot_a, dims)
-    if arch.num_inputs > FAST_INPUTS:
+    if big:
         return TreeCut(arch, tree, slot_a, sides, dims)
     return _cut_from_sides(arch, tree, slot_a, sides, dims)
 
@@ -428,6 +441,69 @@ def _cut_from_sides(arch, tree, slot_a, sides, dims) -> Cut:
     if sides[-1][0]:
         side_a.add(("output",))
     return Cut(bonds=bonds, deltas=tuple(deltas), side_a=frozenset(side_a))
+
+
+def describe_cut(arch: Architecture, cut: Cut) -> tuple[dict, ...]:
+    """The items of a cut of an overlapping spec's unrolled tree in the network's terms.
+
+    One dict per cut item, in the order of ``cut.bonds`` then ``cut.deltas``: ``layer``
+    (``-1`` for an input bond, else the layer whose delta it is), ``dim`` (its bond
+    dimension: the items multiply to ``cut.value``), ``position`` (grid coordinate of the
+    input, or of the window in the grid the layer outputs), ``input`` (input bonds: the
+    flat input index) and ``path``: the grid coordinates through which this copy is read,
+    from the positions the top layer pools down to the item's own position (each copy of a
+    duplicated input or window has its own path). Removing these items separates every copy of A's inputs from
+    every copy of B's.
+
+    >>> from widthdesign.spec import Architecture, Layer
+    >>> arch = Architecture(shape=(8,), channels=2, layers=[Layer(2, 3, 2)] * 3)
+    >>> b = bounds(arch, "left-right")
+    >>> b.upper_bound, b.lower_bound, b.exact, b.cut.formula(arch.depth)
+    (4, None, False, 'r0^2')
+    >>> [(c["layer"], c["position"], c["path"]) for c in b.certificate]
+    [(0, [0], [[0], [0]]), (0, [1], [[0], [1]])]
+    """
+    tree = pooling_tree(arch)
+    grids = tree.network_grids
+    positions = tree.positions
+    if positions is None:  # not unrolled: tree position = network position
+        positions = [np.arange(s) for s in tree.sizes]
+
+    def coord(level: int, j: int) -> list[int]:
+        flat = int(positions[level][j])
+        if grids is None:
+            return [flat]
+        return [int(c) for c in np.unravel_index(flat, grids[level])]
+
+    def path(level: int, j: int) -> list[list[int]]:
+        out = []
+        while level < tree.depth:  # from the top window's members down to this level
+            out.append(coord(level, j))
+            j = int(tree.parents[level][j])
+            level += 1
+        return out[::-1]
+
+    items = []
+    for (_, i), (_, _, slot), d in cut.bonds:
+        items.append(
+            {
+                "layer": -1,
+                "dim": int(d),
+                "input": int(i),
+                "position": coord(0, slot),
+                "path": path(0, slot),
+            }
+        )
+    for (_, level, w), d in cut.deltas:
+        items.append(
+            {
+                "layer": int(level),
+                "dim": int(d),
+                "position": coord(level + 1, w),
+                "path": path(level + 1, w),
+            }
+        )
+    return tuple(items)
 
 
 # -- max-flow on Lawler's gadget graph (any tensor network) ---------------------------------
@@ -635,7 +711,11 @@ def lower_bound(
 ) -> tuple[int, int | None]:
     """Levine et al.'s Theorem 2 lower bound: ``(max_p p^mincut_p, best p)`` (the smallest
     best p). Bases p > M are skipped (their bound is 1); when all dimensions are powers of one
-    integer b, p = b reaches the upper bound, and no smaller p can (unique factorization)."""
+    integer b, p = b reaches the upper bound, and no smaller p can (unique factorization).
+    ``(None, None)`` for overlapping specs that read an input twice (no proved bound, see
+    :class:`Bounds`)."""
+    if arch.duplicated:
+        return None, None  # type: ignore[return-value]
     dims = tuple(int(d) for d in dims) if dims is not None else arch.bond_dims()
     tree = pooling_tree(arch)
     slot_a = np.asarray(mask, dtype=bool)[tree.leaves]
@@ -704,6 +784,10 @@ def bounds(arch: Architecture, partition, method: str = "dp") -> Bounds:
     part = as_partition(arch, partition)
     dims = arch.bond_dims()
     mask = part.mask
+    if arch.duplicated:
+        # min cut of the unrolled tree (an upper bound); no proved lower bound carries over
+        cut = min_cut(arch, mask, dims, method=method)
+        return Bounds(part, cut.value, None, None, cut, method, describe_cut(arch, cut))
     tree = pooling_tree(arch)
     if _common_exponents(dims, tree) is None and method == "dp" and arch.num_inputs > FAST_INPUTS:
         # large and no common base: the batch engine's exact bounds, one float trace for the cut

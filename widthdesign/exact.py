@@ -23,13 +23,16 @@ __all__ = [
 ]
 
 
-def format_int(x: int, digits: int = 18) -> str:
+def format_int(x: int | None, digits: int = 18) -> str:
     """An exact int when it has at most ``digits`` digits, else ``b^k`` when it is a power of
     an integer up to 1024, else ``~1.23e456``: for tables and figures (JSON stays exact).
+    ``None`` (no bound known, e.g. the lower bound of an overlapping spec) is ``-``.
 
     >>> format_int(4096), format_int(2**100), format_int(10**2048), format_int(3**100 * 7)
     ('4096', '2^100', '10^2048', '~3.608e48')
     """
+    if x is None:
+        return "-"
     if x.bit_length() <= 3 * digits + 3:  # str() is quadratic: only on small ints
         s = str(x)
         if len(s) <= digits:

@@ -21,6 +21,11 @@ Edge attribute keys: :data:`DIM`, the bond dimension (``M`` on input bonds, ``r_
 legs of a layer-``l`` delta) and :data:`LEVEL`, which entry of ``(M, r_0, ..., r_{L-1})``
 the dimension is (``0`` for input bonds, ``l + 1`` for layer-``l`` legs).
 
+Overlapping specs (a stride below the window): the graph is the *unrolled* tree of
+:func:`~widthdesign.spec.pooling_tree`, whose positions ``j`` are copies (one per path that
+reads a network position; ``COORD`` is the network position's coordinate), and the input
+node ``("input", i)`` is joined to every copy of input ``i`` (one bond of dimension M each).
+
 A delta node is a hyperedge for cuts: all of its crossing legs count once
 (see :mod:`widthdesign.cuts`).
 
@@ -39,7 +44,7 @@ from pathlib import Path
 import networkx as nx
 
 from .errors import WidthDesignError
-from .spec import Architecture, atomic_write_text, pooling_tree
+from .spec import Architecture, atomic_write_text, pooling_tree, unrolled_leaf_count
 
 __all__ = [
     "build_network",
@@ -71,10 +76,13 @@ MAX_NETWORK_INPUTS = 1 << 16
 
 
 def check_network_size(arch: Architecture, what: str = "the tensor network graph") -> None:
-    """Refuse, from the sizes alone, a network too large to build as a graph."""
-    if arch.num_inputs > MAX_NETWORK_INPUTS:
+    """Refuse, from the sizes alone, a network too large to build as a graph (overlapping
+    specs: counted in input copies, the leaves of the unrolled tree)."""
+    n = unrolled_leaf_count(arch)
+    if n > MAX_NETWORK_INPUTS:
+        label = "input copies" if arch.overlapping else "inputs"
         raise WidthDesignError(
-            f"{what}: {arch.num_inputs} inputs; expected at most {MAX_NETWORK_INPUTS} "
+            f"{what}: {n} {label}; expected at most {MAX_NETWORK_INPUTS} "
             "(a networkx graph takes ~10-20 KB per input; the dp method and --parts-file "
             "handle any size)"
         )
@@ -97,8 +105,8 @@ def build_network(arch: Architecture) -> nx.Graph:
             delta = ("delta", level, w)
             if delta not in g:
                 g.add_node(delta, **{KIND: "delta", LAYER: level, POSITION: w})
-                if tree.grids:
-                    g.nodes[delta][COORD] = _coord(tree.grids[level + 1], w)
+                if tree.network_grids:
+                    g.nodes[delta][COORD] = _tree_coord(tree, level + 1, w)
             g.add_edge(("conv", level, j), delta, **{DIM: dims[level + 1], LEVEL: level + 1})
         for w in range(tree.sizes[level + 1]):
             upper = ("conv", level + 1, w) if level + 1 < top else ("output",)
@@ -112,9 +120,16 @@ def build_network(arch: Architecture) -> nx.Graph:
 
 def _add_conv(g, arch, tree, level, j):
     attrs = {KIND: "conv", LAYER: level, POSITION: j}
-    if tree.grids:
-        attrs[COORD] = _coord(tree.grids[level], j)
+    if tree.network_grids:
+        attrs[COORD] = _tree_coord(tree, level, j)
     g.add_node(("conv", level, j), **attrs)
+
+
+def _tree_coord(tree, level, j):
+    """Grid coordinate of tree position ``j`` of ``level`` in the network's grid (an
+    unrolled tree's copies of one position share its coordinate)."""
+    flat = j if tree.positions is None else int(tree.positions[level][j])
+    return _coord(tree.network_grids[level], flat)
 
 
 def _coord(grid, flat):

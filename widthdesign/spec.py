@@ -58,6 +58,10 @@ __all__ = [
     "to_dict",
     "from_dict",
     "cost",
+    "cost_coefficients",
+    "unrolled_leaf_count",
+    "CONV_KINDS",
+    "MAX_UNROLLED_LEAVES",
     "COST_MODELS",
     "MAX_SPEC_BYTES",
     "MAX_TREE_DEPTH",
@@ -72,6 +76,9 @@ COST_MODELS = {
     "params-unshared": "sum_l n[l]*r[l-1]*r[l] + r[L-1]*Y  (a kernel per position)",
     "macs": "sum_l n[l]*r[l-1]*r[l] + r[L-1]*Y  (multiply-adds of one forward pass)",
 }
+# conv = "window" layers (a kernel per window offset) replace the per-layer factor: K[l]
+# (window size) for params, E[l] (window-member pairs) for params-unshared and macs; see
+# cost_coefficients.
 
 
 @dataclass(frozen=True)
@@ -81,17 +88,26 @@ class Layer:
     ``pool`` is the pooling window (one entry per grid axis; an int for 1-D). ``None`` on the
     last layer means global pooling; with an explicit ``tree`` it must be ``None``. ``width``
     may be ``None`` in a spec given to ``recommend``, which chooses it.
+
+    ``stride`` (default: the window) moves the window by fewer positions than it covers, so
+    windows overlap (Sharir & Shashua 2018); window ``x`` covers positions ``x*s + d``,
+    ``d = 0 .. w-1``, inside the grid. ``conv`` is ``"1x1"`` (one matrix per position below,
+    read by every window that holds it) or ``"window"`` (Sharir & Shashua's generalized
+    convolution: one matrix per window offset ``d``). Both give the same tensor network.
     """
 
     width: int | None
     pool: tuple[int, ...] | None = None
+    stride: tuple[int, ...] | None = None
+    conv: str = "1x1"
 
     def __post_init__(self) -> None:
-        pool = self.pool
-        if isinstance(pool, (int, np.integer)) and not isinstance(pool, bool):
-            object.__setattr__(self, "pool", (int(pool),))
-        elif pool is not None:
-            object.__setattr__(self, "pool", tuple(pool))
+        for key in ("pool", "stride"):
+            value = getattr(self, key)
+            if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+                object.__setattr__(self, key, (int(value),))
+            elif isinstance(value, (list, tuple)):
+                object.__setattr__(self, key, tuple(value))
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,7 @@ class Architecture:
     classes: int = 1
     name: str = ""
     _pools: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
+    _strides: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _normalize(self)
@@ -134,6 +151,25 @@ class Architecture:
     def pools(self) -> tuple[tuple[int, ...], ...]:
         """Pooling window per layer (grid specs; the last one resolved to the full grid)."""
         return self._pools
+
+    @property
+    def strides(self) -> tuple[tuple[int, ...], ...]:
+        """Stride per layer (grid specs; the window where no stride is given)."""
+        return self._strides
+
+    @property
+    def overlapping(self) -> bool:
+        """Some layer's windows overlap (a stride below its window along some axis): the
+        tensor network is the unrolled tree whose leaves repeat inputs."""
+        return any(s != p for ss, pp in zip(self._strides, self._pools) for s, p in zip(ss, pp))
+
+    @property
+    def duplicated(self) -> bool:
+        """Some input is read through two or more paths (overlapping windows share it): the
+        network is then its unrolled tree on a diagonal, and no lower bound is proved. False
+        for overlapping windows that never share a position (e.g. a window of 3 with stride
+        2 on a grid of 2)."""
+        return self.overlapping and unrolled_leaf_count(self) > self.num_inputs
 
     @property
     def depth(self) -> int:
@@ -203,13 +239,18 @@ def _as_layer(x: object, i: int) -> Layer:
     if _is_int(x) or x is None:
         return Layer(x)  # type: ignore[arg-type]
     if isinstance(x, dict):
-        unknown = set(x) - {"width", "pool"}
+        unknown = set(x) - {"width", "pool", "stride", "conv"}
         if unknown:
-            raise SpecError(f"layers[{i}]", sorted(unknown)[0], "keys 'width' and 'pool' only")
+            raise SpecError(
+                f"layers[{i}]", sorted(unknown)[0], "keys 'width', 'pool', 'stride', 'conv' only"
+            )
         pool = x.get("pool")
         if pool is not None and not (_is_int(pool) or isinstance(pool, (list, tuple))):
             raise SpecError(f"layers[{i}].pool", pool, "a list of positive integers")
-        return Layer(x.get("width"), pool)
+        stride = x.get("stride")
+        if stride is not None and not (_is_int(stride) or isinstance(stride, (list, tuple))):
+            raise SpecError(f"layers[{i}].stride", stride, "a list of positive integers")
+        return Layer(x.get("width"), pool, stride, x.get("conv", "1x1"))
     raise SpecError(f"layers[{i}]", x, "a table with 'width' and 'pool'")
 
 
@@ -284,10 +325,13 @@ def _validate(arch: Architecture) -> None:
         ok = all(map(_is_int, arch.order)) and sorted(arch.order) == list(range(n))
         if not ok:
             raise SpecError("input.order", list(arch.order), f"a permutation of 0..{n - 1}")
+    _check_convs(arch)
     if arch.tree is not None:
         _validate_tree(arch)
     else:
-        object.__setattr__(arch, "_pools", _validate_pools(arch))
+        pools, strides = _validate_pools(arch)
+        object.__setattr__(arch, "_pools", pools)
+        object.__setattr__(arch, "_strides", strides)
 
 
 def _validate_tree(arch: Architecture) -> None:
@@ -308,15 +352,22 @@ def _validate_tree(arch: Architecture) -> None:
             raise SpecError(f"layers[{i}].pool", list(layer.pool), "no pool when a tree is given")
 
 
-def _validate_pools(arch: Architecture) -> tuple[tuple[int, ...], ...]:
+def _validate_pools(arch: Architecture) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    """Windows and strides per layer, checked against the grid entering each layer."""
     grid = arch.shape
-    pools = []
+    pools, strides = [], []
     for i, layer in enumerate(arch.layers):
         last = i == arch.depth - 1
         pool = layer.pool
         if pool is None:
             if not last:
                 raise SpecError(f"layers[{i}].pool", None, f"a window of {len(grid)} integers")
+            if layer.stride is not None:
+                raise SpecError(
+                    f"layers[{i}].stride",
+                    list(layer.stride),
+                    "no stride on a layer that pools globally (no pool); give a pool with it",
+                )
             pool = grid
         if len(pool) != len(grid) or not all(_is_int(p) and p >= 1 for p in pool):
             raise SpecError(
@@ -324,20 +375,69 @@ def _validate_pools(arch: Architecture) -> tuple[tuple[int, ...], ...]:
                 list(pool),
                 f"a list of {len(grid)} positive integers (one per axis of the grid {list(grid)})",
             )
-        if any(g % p for g, p in zip(grid, pool)):
+        stride = _check_stride(layer, i, pool, grid)
+        if stride == tuple(pool) and any(g % p for g, p in zip(grid, pool)):
             raise SpecError(
                 f"layers[{i}].pool", list(pool), f"a window that divides the grid {list(grid)}"
             )
-        grid = tuple(g // p for g, p in zip(grid, pool))
+        grid = tuple(g // s for g, s in zip(grid, stride))
         if last and math.prod(grid) != 1:
             raise SpecError(
                 f"layers[{i}].pool",
                 list(pool),
-                f"a window that reduces the grid {[g * p for g, p in zip(grid, pool)]} "
+                f"a window that reduces the grid {[g * s for g, s in zip(grid, stride)]} "
                 "to a single position (the last layer pools globally)",
             )
         pools.append(tuple(int(p) for p in pool))
-    return tuple(pools)
+        strides.append(stride)
+    return tuple(pools), tuple(strides)
+
+
+def _check_stride(layer: Layer, i: int, pool, grid) -> tuple[int, ...]:
+    """The layer's stride (its window when none is given), or :class:`SpecError`."""
+    if layer.stride is None:
+        return tuple(int(p) for p in pool)
+    stride = layer.stride
+    field_ = f"layers[{i}].stride"
+    if len(stride) != len(grid) or not all(_is_int(s) and s >= 1 for s in stride):
+        raise SpecError(
+            field_,
+            list(stride),
+            f"a list of {len(grid)} positive integers (one per axis of the grid {list(grid)})",
+        )
+    if any(s > p for s, p in zip(stride, pool)):
+        raise SpecError(
+            field_,
+            list(stride),
+            f"at most the window {list(pool)} along every axis (a larger stride skips inputs)",
+        )
+    if any(g % s for g, s in zip(grid, stride)):
+        raise SpecError(field_, list(stride), f"a stride that divides the grid {list(grid)}")
+    return tuple(int(s) for s in stride)
+
+
+#: The kinds of layer (``conv`` in a spec).
+CONV_KINDS = ("1x1", "window")
+
+
+def _check_convs(arch: Architecture) -> None:
+    for i, layer in enumerate(arch.layers):
+        if layer.conv not in CONV_KINDS:
+            raise SpecError(f"layers[{i}].conv", layer.conv, "'1x1' or 'window'")
+        if arch.tree is None:
+            continue
+        if layer.stride is not None:
+            raise SpecError(
+                f"layers[{i}].stride",
+                list(layer.stride),
+                "no stride when a tree is given (overlapping windows need a grid spec with pool)",
+            )
+        if layer.conv != "1x1":
+            raise SpecError(
+                f"layers[{i}].conv",
+                layer.conv,
+                "'1x1' when a tree is given (conv = 'window' needs a grid spec with pool)",
+            )
 
 
 # -- the pooling tree -----------------------------------------------------------------------
@@ -358,6 +458,13 @@ class PoolingTree:
             holds ``children[l][starts[l][w]:starts[l][w + 1]]``.
         starts: window boundaries into ``children[l]`` (length ``n_{l+1} + 1``).
         uniform: window size per level when every window of that level has the same size.
+        positions: overlapping specs only (else ``None``): the tree is the network unrolled
+            so that every input appears once per path that reads it (its leaves repeat
+            inputs); ``positions[l][j]`` is the row-major grid position, in the network's
+            grid entering layer ``l`` (``network_grids[l]``), of the tree's level-``l``
+            position ``j`` (levels ``0 .. L``).
+        network_grids: grid shape entering each layer and the top ``(1, ...)`` of the
+            network itself (grid specs; for non-overlapping specs the same as ``grids``).
     """
 
     leaves: np.ndarray
@@ -367,10 +474,19 @@ class PoolingTree:
     children: tuple[np.ndarray, ...]
     starts: tuple[np.ndarray, ...]
     uniform: tuple[int | None, ...]
+    positions: tuple[np.ndarray, ...] | None = None
+    network_grids: tuple[tuple[int, ...], ...] | None = None
 
     @property
     def depth(self) -> int:
         return len(self.parents)
+
+    @property
+    def network_sizes(self) -> tuple[int, ...]:
+        """Positions of the network (not of the unrolled tree) entering each layer, and 1."""
+        if self.network_grids is None:
+            return self.sizes
+        return tuple(math.prod(g) for g in self.network_grids)
 
     def window(self, level: int, w: int) -> np.ndarray:
         """Positions of level ``level`` merged by window ``w``."""
@@ -381,13 +497,21 @@ class PoolingTree:
 @lru_cache(maxsize=64)
 def pooling_tree(arch: Architecture) -> PoolingTree:
     """The :class:`PoolingTree` of an architecture (cached per architecture)."""
+    positions = network_grids = None
     if arch.tree is not None:
         leaves, parents, sizes = _tree_structure(arch.tree)
         grids = None
+    elif arch.overlapping:
+        positions, parents, sizes, network_grids = _unrolled_structure(
+            arch.shape, arch.pools, arch.strides
+        )
+        leaves = positions[0] if arch.order is None else np.asarray(arch.order)[positions[0]]
+        grids = None  # the tree's levels are not grids: the batch engine takes its tree path
     else:
         n = arch.num_inputs
         leaves = np.asarray(arch.order) if arch.order is not None else np.arange(n)
         parents, sizes, grids = _grid_structure(arch.shape, arch.pools)
+        network_grids = grids
     # int32 indices below 2^31 positions: the tree of a 4096x4096 grid is ~280 MB, not 560
     index = np.int32 if sizes[0] < 2**31 else np.int64
     parents = [p.astype(index, copy=False) for p in parents]
@@ -406,7 +530,99 @@ def pooling_tree(arch: Architecture) -> PoolingTree:
         children=tuple(children),
         starts=tuple(starts),
         uniform=tuple(uniform),
+        positions=None if positions is None else tuple(p.astype(index) for p in positions),
+        network_grids=network_grids,
     )
+
+
+#: Most positions (leaves) an unrolled tree of an overlapping spec may have: 2^24 leaves take
+#: ~0.5 GB of tree arrays and seconds per partition (32x32 with five 3x3 / stride-2 layers
+#: has 13,924).
+MAX_UNROLLED_LEAVES = 1 << 24
+
+
+def unrolled_leaf_count(arch: Architecture) -> int:
+    """Leaves of the (unrolled) pooling tree, from the sizes alone: ``N`` without overlaps,
+    else the number of paths from the output to an input (product of the per-axis counts:
+    windows are separable).
+
+    >>> arch = Architecture(shape=(8,), channels=2,
+    ...                     layers=[Layer(2, 3, 2), Layer(2, 3, 2), Layer(2, 3, 2)])
+    >>> unrolled_leaf_count(arch)
+    14
+    """
+    if arch.tree is not None or not arch.overlapping:
+        return arch.num_inputs
+    grids = [tuple(arch.shape)]
+    for st in arch.strides:
+        grids.append(tuple(g // s for g, s in zip(grids[-1], st)))
+    return _leaf_count(arch.shape, arch.pools, arch.strides, grids)
+
+
+def _axis_children(n_in: int, n_out: int, w: int, s: int) -> list[list[int]]:
+    """Per window ``x`` of one axis: positions ``x*s + d`` inside ``0 .. n_in - 1``."""
+    return [list(range(x * s, min(x * s + w, n_in))) for x in range(n_out)]
+
+
+def _unrolled_structure(shape, pools, strides):
+    """The unrolled tree of an overlapping grid network, top down: every window's children
+    are the positions it reads, each with its own copy of the subtree below. Positions of a
+    level are numbered window by window (depth-first), members in row-major offset order."""
+    grids = [tuple(shape)]
+    for st in strides:
+        grids.append(tuple(g // s for g, s in zip(grids[-1], st)))
+    total = _leaf_count(shape, pools, strides, grids)
+    if total > MAX_UNROLLED_LEAVES:
+        raise SpecError(
+            "layers",
+            f"{total} unrolled positions",
+            f"an overlapping network of at most {MAX_UNROLLED_LEAVES} input copies "
+            "(paths from the output to an input); use larger strides or fewer layers",
+        )
+    depth = len(pools)
+    pos = np.zeros(1, dtype=np.int64)  # level-L positions: the single top
+    positions, parents, sizes = [pos], [], [1]
+    for level in range(depth - 1, -1, -1):
+        grid_in, grid_out = grids[level], grids[level + 1]
+        # children of every window of this level as flat positions (CSR: starts, items)
+        per_axis = [
+            _axis_children(gi, go, w, s)
+            for gi, go, w, s in zip(grid_in, grid_out, pools[level], strides[level])
+        ]
+        items, counts = [], []
+        for coord in np.ndindex(*grid_out):
+            flat = [0]
+            for axis, c in enumerate(coord):
+                flat = [f * grid_in[axis] + d for f in flat for d in per_axis[axis][c]]
+            items.extend(flat)
+            counts.append(len(flat))
+        items = np.asarray(items, dtype=np.int64)
+        counts = np.asarray(counts, dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        k = counts[pos]
+        parent = np.repeat(np.arange(pos.size, dtype=np.int64), k)
+        offset = np.arange(parent.size, dtype=np.int64) - np.repeat(np.cumsum(k) - k, k)
+        pos = items[np.repeat(starts[pos], k) + offset]
+        positions.insert(0, pos)
+        parents.insert(0, parent)
+        sizes.insert(0, int(pos.size))
+    return positions, parents, sizes, tuple(grids)
+
+
+def _leaf_count(shape, pools, strides, grids) -> int:
+    total = 1
+    for axis in range(len(shape)):
+        count = [1]
+        for level in range(len(pools) - 1, -1, -1):
+            n = grids[level][axis]
+            w, s = pools[level][axis], strides[level][axis]
+            below = [0] * n
+            for x, c in enumerate(count):
+                for d in range(x * s, min(x * s + w, n)):
+                    below[d] += c
+            count = below
+        total *= sum(count)
+    return total
 
 
 def _grid_structure(shape, pools):
@@ -462,25 +678,65 @@ def _tree_structure(tree):
 def cost(arch: Architecture, model: str = "params", widths: Sequence[int] | None = None) -> int:
     """Compute cost of an architecture (exact integer).
 
-    With r_{-1} = M and n_l the number of positions entering layer l:
+    With r_{-1} = M: ``sum_l c_l r_{l-1} r_l + r_{L-1} Y``, the coefficients ``c_l`` of
+    :func:`cost_coefficients` (n_l = the network's positions entering layer l):
 
     - ``params`` = sum_l r_{l-1} r_l + r_{L-1} Y
     - ``params-unshared`` and ``macs`` = sum_l n_l r_{l-1} r_l + r_{L-1} Y
+
+    for ``conv = "1x1"`` layers; ``conv = "window"`` layers have a matrix per window offset.
 
     >>> arch = Architecture(shape=(4,), channels=2, layers=[Layer(3, 2), Layer(5)], classes=10)
     >>> cost(arch), cost(arch, "macs")
     (71, 104)
     """
-    if model not in COST_MODELS:
-        raise SpecError("cost", model, "one of " + ", ".join(COST_MODELS))
     r = tuple(widths) if widths is not None else arch.require_widths()
-    sizes = pooling_tree(arch).sizes
+    coef = cost_coefficients(arch, model)
     prev, total = arch.channels, 0
-    for level, width in enumerate(r):
-        n = 1 if model == "params" else sizes[level]
-        total += n * prev * width
+    for c, width in zip(coef, r):
+        total += c * prev * width
         prev = width
     return int(total + prev * arch.classes)
+
+
+def cost_coefficients(arch: Architecture, model: str = "params") -> tuple[int, ...]:
+    """Per layer ``l``, the number ``c_l`` of ``r_{l-1} x r_l`` matrices (``params*``) or
+    matrix-vector products (``macs``) it costs; see :data:`COST_MODELS`.
+
+    ``conv = "1x1"``: ``params`` 1 (one shared matrix), ``params-unshared`` and ``macs``
+    n_l (a matrix per position entering the layer, each product computed once however many
+    windows read it). ``conv = "window"`` (a matrix per window offset): ``params`` the
+    window's offsets K_l (at most the grid), ``params-unshared`` and ``macs`` E_l, the number
+    of (window, member) pairs (windows cut at the far edge have fewer members).
+
+    >>> arch = Architecture(shape=(8,), channels=2,
+    ...     layers=[Layer(2, 3, 2, "window"), Layer(2, 3, 2), Layer(2, 3, 2, "window")])
+    >>> [cost_coefficients(arch, m) for m in ("params", "params-unshared", "macs")]
+    [(3, 1, 2), (11, 4, 2), (11, 4, 2)]
+    """
+    if model not in COST_MODELS:
+        raise SpecError("cost", model, "one of " + ", ".join(COST_MODELS))
+    sizes = pooling_tree(arch).network_sizes
+    out = []
+    for level, layer in enumerate(arch.layers):
+        if layer.conv == "1x1":
+            out.append(1 if model == "params" else int(sizes[level]))
+        else:
+            out.append(_window_members(arch, level, model == "params"))
+    return tuple(out)
+
+
+def _window_members(arch: Architecture, level: int, offsets: bool = False) -> int:
+    """(window, member) pairs of a grid layer (per axis, the members of every window), or
+    with ``offsets`` the window offsets some window uses (a window past the grid's size uses
+    only the grid's size)."""
+    grid = [arch.shape]
+    for st in arch.strides[:level]:
+        grid.append(tuple(g // s for g, s in zip(grid[-1], st)))
+    total = 1
+    for n, w, s in zip(grid[-1], arch.pools[level], arch.strides[level]):
+        total *= min(w, n) if offsets else sum(min(w, n - x * s) for x in range(n // s))
+    return total
 
 
 # -- reading and writing --------------------------------------------------------------------
@@ -543,6 +799,10 @@ def to_dict(arch: Architecture) -> dict:
             entry["width"] = layer.width
         if layer.pool is not None:
             entry["pool"] = list(layer.pool)
+        if layer.stride is not None:
+            entry["stride"] = list(layer.stride)
+        if layer.conv != "1x1":
+            entry["conv"] = layer.conv
         layers.append(entry)
     data["layers"] = layers
     data["output"] = {"classes": arch.classes}
@@ -765,14 +1025,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def iter_levels(arch: Architecture) -> Iterable[dict]:
-    """One row per layer for ``inspect``: grid in, window, positions, width, windows out."""
+    """One row per layer for ``inspect``: grid in, window, stride, kind of layer, positions,
+    width, windows out, and the unrolled tree's positions (``copies``: the network's
+    positions counted once per path that reads them; equal to ``positions`` without
+    overlaps)."""
     tree = pooling_tree(arch)
+    grids = tree.network_grids
+    sizes = tree.network_sizes
     for level, layer in enumerate(arch.layers):
         yield {
             "layer": level,
-            "grid": list(tree.grids[level]) if tree.grids else None,
-            "positions": tree.sizes[level],
+            "grid": list(grids[level]) if grids else None,
+            "positions": sizes[level],
             "pool": list(arch.pools[level]) if arch.tree is None else tree.uniform[level],
+            "stride": list(arch.strides[level]) if arch.tree is None else None,
+            "conv": layer.conv,
             "width": layer.width,
-            "windows": tree.sizes[level + 1],
+            "windows": sizes[level + 1],
+            "copies": tree.sizes[level],
         }

@@ -13,6 +13,25 @@ few seeds is reported.
 3
 >>> verify_rank(arch, "0,1")
 4
+
+Overlapping specs (a stride below the window) are not multilinear in each input's
+representation: input i enters through k_i copies (:func:`copies_per_input`), so the network
+is a homogeneous polynomial of degree k_i in its representation vector. The verifier then
+evaluates the network itself (:func:`template_tensor`) on T_i = C(M + k_i - 1, k_i) random
+*templates* per input (the dimension of degree-k_i polynomials in M variables) and takes the
+rank of the matrix with rows = template tuples of A, columns = template tuples of B
+(:func:`template_rank`). That matrix is E_A C E_B^T, with C the coefficient matricization of
+the polynomial (rows: monomials of A's variables, columns: B's) and E_A, E_B Kronecker
+products of per-input evaluation matrices, square and invertible for generic templates: its
+rank is the rank of C, the separation rank of the network for (A, B). Over a prime field with
+random weights and templates it can only be lower (a lower bound on the generic rank), and is
+equal with high probability; the maximum over seeds is reported.
+
+>>> over = Architecture(shape=(8,), channels=2, layers=[Layer(2, 3, 2)] * 3)
+>>> copies_per_input(over)
+(1, 1, 2, 1, 3, 2, 3, 1)
+>>> verify_rank(over, "left-right"), verify_rank(over, "even-odd")   # min cuts 4 and 32
+(4, 24)
 """
 
 from __future__ import annotations
@@ -32,6 +51,10 @@ __all__ = [
     "matricize",
     "rank_mod_p",
     "check_size",
+    "copies_per_input",
+    "template_counts",
+    "template_tensor",
+    "template_rank",
     "PRIME",
     "MAX_ENTRIES",
     "MAX_SEEDS",
@@ -55,6 +78,9 @@ class _Node:
 
 def check_size(arch: Architecture) -> None:
     """Refuse (:class:`VerifyError`), from the sizes alone, a network too large to verify."""
+    if arch.overlapping:
+        _check_template_size(arch)
+        return
     m, n = arch.channels, arch.num_inputs
     # the log test first: m**n of a 4096x4096 grid would itself be a 16M-bit number
     too_big = m > 1 and n * math.log2(m) > math.log2(MAX_ENTRIES) + 1e-9
@@ -188,6 +214,10 @@ def verify_rank(
     check_size(arch)  # refuse from the sizes, before any work
     part = as_partition(arch, partition)
     best = 0
+    if arch.overlapping:
+        for seed in range(seeds):
+            best = max(best, template_rank(arch, part.side_a, seed=seed, shared=shared))
+        return best
     big = arch.num_inputs * math.log2(max(arch.channels, 2)) >= 18
     for seed in range(seeds):
         if progress is not None and big:
@@ -197,3 +227,162 @@ def verify_rank(
         t = grid_tensor(arch, seed=seed, shared=shared)
         best = max(best, rank_mod_p(matricize(t, part.side_a)))
     return best
+
+
+# -- overlapping networks: the network itself on templates ----------------------------------
+
+
+def _grids(arch: Architecture) -> list[tuple[int, ...]]:
+    grids = [tuple(arch.shape)]
+    for st in arch.strides:
+        grids.append(tuple(g // s for g, s in zip(grids[-1], st)))
+    return grids
+
+
+def _windows(arch: Architecture, level: int) -> list[list[tuple[int, tuple[int, ...]]]]:
+    """Per window of ``level`` (row-major over the grid it outputs): its members as
+    ``(flat position in the grid entering the layer, offset d)``, read straight from the
+    spec's windows and strides (not from :func:`~widthdesign.spec.pooling_tree`)."""
+    grid_in, grid_out = _grids(arch)[level : level + 2]
+    pool, stride = arch.pools[level], arch.strides[level]
+    out = []
+    for x in np.ndindex(*grid_out):
+        members = []
+        for d in np.ndindex(*pool):
+            p = tuple(xi * si + di for xi, si, di in zip(x, stride, d))
+            if all(pi < gi for pi, gi in zip(p, grid_in)):
+                members.append((int(np.ravel_multi_index(p, grid_in)), tuple(d)))
+        out.append(members)
+    return out
+
+
+def copies_per_input(arch: Architecture) -> tuple[int, ...]:
+    """k_i per input (flat row-major index): the number of paths from the output to input i,
+    i.e. how many times the network reads it; all 1 without overlaps."""
+    count = np.ones(1, dtype=np.int64)
+    for level in range(arch.depth - 1, -1, -1):
+        below = np.zeros(math.prod(_grids(arch)[level]), dtype=np.int64)
+        for x, members in enumerate(_windows(arch, level)):
+            for p, _ in members:
+                below[p] += count[x]
+        count = below
+    if arch.order is not None:  # grid slot s holds input order[s]
+        out = np.empty_like(count)
+        out[np.asarray(arch.order)] = count
+        count = out
+    return tuple(int(c) for c in count)
+
+
+def template_counts(arch: Architecture) -> tuple[int, ...]:
+    """T_i = C(M + k_i - 1, k_i) templates per input: the dimension of the homogeneous
+    polynomials of degree k_i in M variables (M when k_i = 1)."""
+    m = arch.channels
+    return tuple(math.comb(m + k - 1, k) for k in copies_per_input(arch))
+
+
+def _check_template_size(arch: Architecture) -> None:
+    counts = template_counts(arch)
+    total = math.prod(counts)
+    widest = max(arch.require_widths())
+    if total * max(widest, 1) > MAX_ENTRIES:
+        raise VerifyError(
+            f"verify of an overlapping network needs width * prod_i T_i <= {MAX_ENTRIES} "
+            f"(T_i = C(M + k_i - 1, k_i) templates per input, k_i its copies); this network "
+            f"has {widest} * {total}; use a smaller network"
+        )
+    if widest > _MAX_WIDTH:
+        raise VerifyError(f"verify handles widths up to {_MAX_WIDTH}; this network has {widest}")
+
+
+def _expand(x: np.ndarray, labels: list[int], union: list[int]) -> np.ndarray:
+    """View a tensor (channels, one axis per label, labels sorted) on the sorted ``union``."""
+    have = set(labels)
+    shape = [x.shape[0]]
+    k = 1
+    for i in union:
+        if i in have:
+            shape.append(x.shape[k])
+            k += 1
+        else:
+            shape.append(1)
+    return x.reshape(shape)
+
+
+def _times(a, b):
+    """Channel-wise product of two (tensor, labels): shared inputs are one axis (the same
+    template), which is what makes an overlapping network non-multilinear."""
+    (x, lx), (y, ly) = a, b
+    union = sorted(set(lx) | set(ly))
+    return _expand(x, lx, union) * _expand(y, ly, union) % PRIME, union
+
+
+def _apply(w: np.ndarray, value):
+    x, labels = value
+    return np.tensordot(w, x, axes=([1], [0])) % PRIME, labels
+
+
+def template_tensor(
+    arch: Architecture, seed: int = 0, shared: bool = False, counts: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """The network's output on every tuple of templates, mod ``PRIME``: an array with one
+    axis per input (flat index order), axis i of size T_i (:func:`template_counts`).
+
+    Random weights: ``conv = "1x1"`` one ``r_l x r_{l-1}`` matrix per position entering the
+    layer (one per layer when ``shared``), ``conv = "window"`` one per window and offset (one
+    per offset when ``shared``); random output weights; T_i random templates in F^M per input
+    (``counts`` overrides T_i, e.g. to see that M templates per input are too few).
+    """
+    check_size(arch)
+    rng = np.random.default_rng(seed)
+    m, widths = arch.channels, arch.require_widths()
+    counts = template_counts(arch) if counts is None else tuple(counts)
+    slot_input = list(arch.order) if arch.order is not None else list(range(arch.num_inputs))
+    # level 0: position s holds input slot_input[s]; its value is its templates, (M, T_i)
+    values = [
+        (rng.integers(0, PRIME, size=(m, counts[i]), dtype=np.int64), [i]) for i in slot_input
+    ]
+
+    def draw(rows, cols):
+        return rng.integers(0, PRIME, size=(rows, cols), dtype=np.int64)
+
+    prev = m
+    for level, layer in enumerate(arch.layers):
+        r = widths[level]
+        windows = _windows(arch, level)
+        if layer.conv == "1x1":
+            kernel = draw(r, prev) if shared else None
+            values = [_apply(kernel if shared else draw(r, prev), v) for v in values]
+            offsets = {}
+        else:
+            offsets = {d: draw(r, prev) for d in np.ndindex(*arch.pools[level])} if shared else {}
+        pooled = []
+        for members in windows:
+            acc = None
+            for p, d in members:
+                v = values[p]
+                if layer.conv == "window":
+                    v = _apply(offsets[d] if shared else draw(r, prev), v)
+                acc = v if acc is None else _times(acc, v)
+            pooled.append(acc)
+        values, prev = pooled, r
+    (top, labels), out = values[0], draw(1, prev)
+    t = np.tensordot(out, top, axes=([1], [0]))[0] % PRIME
+    assert labels == list(range(arch.num_inputs))
+    return t
+
+
+def template_rank(
+    arch: Architecture,
+    side_a,
+    seed: int = 0,
+    shared: bool = False,
+    counts: tuple[int, ...] | None = None,
+) -> int:
+    """Exact rank mod ``PRIME`` of the network's values on templates, rows = template tuples
+    of the inputs in ``side_a``, columns = those of the rest (see the module docstring: the
+    separation rank for almost all weights and templates)."""
+    t = template_tensor(arch, seed=seed, shared=shared, counts=counts)
+    a = sorted(int(i) for i in side_a)
+    b = [i for i in range(t.ndim) if i not in set(a)]
+    rows = math.prod(t.shape[i] for i in a)
+    return rank_mod_p(np.transpose(t, a + b).reshape(rows, -1))

@@ -66,6 +66,11 @@ def cut(
     With --parts-file the bounds of every partition in FILE come from the batch engine
     (same values, no cut certificate).
 
+    Overlapping specs (stride below the window): the upper bound is the min cut of the
+    unrolled tree (every input copied once per path that reads it); no lower bound is
+    proved there, so lower_bound is null and exact false; the cut's "copies" list each cut
+    bond with its layer, position and path.
+
     \b
     Output: a table; --json one JSON array, --jsonl one JSON object per line (for
     streams), with or without --parts-file. Every object has the same keys: index
@@ -93,6 +98,39 @@ def cut(
         echo_records([bounds_record(i, r) for i, r in enumerate(results)], as_jsonl)
         return
     click.echo(bounds_table(arch, results))
+    if arch.duplicated:
+        click.echo(certificate_text(results))
+
+
+#: Positions the certificate lines name per layer before they summarize (--json has all).
+CERTIFICATE_ITEMS = 16
+
+
+def certificate_text(results: Sequence[cuts.Bounds]) -> str:
+    """Overlapping specs: which bonds each cut takes, in the network's terms (layer and
+    window position, x2 when several copies of one are cut; --json has every copy's path)."""
+    lines = ["no lower bound is proved for overlapping windows (lower: -); the cut, per copy:"]
+    for r in results:
+        groups: dict[int, dict[str, int]] = {}
+        for item in r.certificate or ():
+            where = str(item["input"]) if item["layer"] < 0 else _coord(item["position"])
+            slot = groups.setdefault(item["layer"], {})
+            slot[where] = slot.get(where, 0) + 1
+        parts = []
+        for layer in sorted(groups):
+            what = "M at inputs" if layer < 0 else f"r{layer} at layer-{layer} windows"
+            names = [w if c == 1 else f"{w} x{c}" for w, c in groups[layer].items()]
+            more = len(names) - CERTIFICATE_ITEMS
+            items = ", ".join(names[:CERTIFICATE_ITEMS]) + (
+                f", ... {more} more" if more > 0 else ""
+            )
+            parts.append(f"{what} {items}")
+        lines.append(f"  {r.partition.label}: " + ("; ".join(parts) or "nothing (value 1)"))
+    return "\n".join(lines)
+
+
+def _coord(position: Sequence[int]) -> str:
+    return "(" + ",".join(map(str, position)) + ")"
 
 
 def _cut_batch(arch: spec.Architecture, path: str, values: str, machine: bool, jsonl: bool) -> None:
@@ -124,7 +162,7 @@ def batch_table(arch: spec.Architecture, res, labels: Sequence[Any], values: str
         row = [
             batch_label(labels[i]),
             f"{res.log2_upper[i]:.3f}",
-            f"{res.log2_lower[i]:.3f}",
+            f"{res.log2_lower[i]:.3f}" if res.has_lower else "-",
             "yes" if res.exact[i] else "no",
         ]
         if values == "exact":

@@ -49,6 +49,11 @@ def verify(
     and upper bounds are equal; rank = upper means the min cut is reached by random weights.
     --json / --jsonl: the records of cut (same keys) plus rank and shared.
 
+    Overlapping specs (stride below the window): input i is read k_i times, so the network
+    is evaluated on C(M + k_i - 1, k_i) random templates per input (rows: template tuples of
+    A, columns: of B; needs width x prod_i C(M + k_i - 1, k_i) <= 4194304); the lower bound
+    is "-" (none is proved with overlaps).
+
     \b
     Example:
       widthdesign verify examples/paper_1d_n16.toml --part left-right --part 0,1

@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import BudgetError
-from ..spec import COST_MODELS, Architecture, pooling_tree
+from ..spec import COST_MODELS, Architecture, cost_coefficients
 
 #: Candidate widths when none are given: powers of two 1..1024 (before the floors).
 DEFAULT_CHOICES: tuple[int, ...] = tuple(2**k for k in range(11))
@@ -157,10 +157,9 @@ class _Chain:
             raise BudgetError(
                 f"cost model {model!r} unknown; expected one of {', '.join(COST_MODELS)}"
             )
-        sizes = pooling_tree(arch).sizes
         self.arch, self.model = arch, model
         self.depth = depth = arch.depth
-        n = [1 if model == "params" else int(sizes[level]) for level in range(depth)]
+        n = [int(c) for c in cost_coefficients(arch, model)]  # matrices per layer
         m, y = int(arch.channels), int(arch.classes)
         top = max(n) * max(m, max(max(c) for c in cands)) ** 2 * (depth + 1)
         if top * max(y, 1) >= _BIG:

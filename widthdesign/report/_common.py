@@ -95,6 +95,8 @@ def _fmt(x: int) -> str:
 def _bounds_text(b: cuts.Bounds) -> str:
     if b.exact:
         return f"rank = {_fmt(b.upper_bound)}"
+    if b.lower_bound is None:  # overlapping windows: no proved lower bound
+        return f"rank ≤ {_fmt(b.upper_bound)}"
     return f"{_fmt(b.lower_bound)} ≤ rank ≤ {_fmt(b.upper_bound)}"
 
 

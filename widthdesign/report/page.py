@@ -233,7 +233,7 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
     for i, b in enumerate(results[primary_label]):
         slug = f"{i + 1:02d}-{_slug(b.partition.label)}"
         label = b.partition.label
-        if collapsed:
+        if collapsed and not primary.overlapping:  # no cut map of input copies (yet)
             # too many inputs to draw node by node; the collapsed network (one bar per level,
             # mostly one bar) says nothing the cut map's legend does not: the cut map alone
             caption = (

@@ -170,6 +170,8 @@ def _window_lines(ax: Axes, arch: Architecture, index: np.ndarray) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patheffects import withStroke
 
+    if arch.overlapping:
+        return []  # overlapping windows have no boundaries to draw
     grid = arch.shape
     cols = index.shape[1]
     spans = [1] * len(grid)

@@ -36,6 +36,9 @@ MODULES = [
     "widthdesign.batch",
     "widthdesign.optimize",
     "widthdesign.report",
+    "widthdesign.data",
+    "widthdesign.arrange",
+    "widthdesign.train",
 ]
 
 HEADER = """# Python API

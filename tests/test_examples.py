@@ -32,6 +32,8 @@ SMALL_ARGS = {
     "reproduce_pooling_geometry.py": ["--samples", "2", "--quiet"],
     "reproduce_theory_examples.py": ["--seeds", "2", "--parts", "2"],
     "reproduce_overlaps.py": ["--max-log2n", "5", "--side", "8", "--positions", "3", "--quiet"],
+    # trained for real (tiny settings) in tests/test_arrange.py
+    "reproduce_arrangement.py": ["--seeds", "1", "--epochs", "1", "--n-train", "64"],
     # trained for real in tests/test_train.py
     "reproduce_training.py": ["--r", "2", "--seeds", "2", "--epochs", "1", "--n-train", "64"],
 }

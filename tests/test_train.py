@@ -109,11 +109,11 @@ def test_bad_widths_and_specs_are_refused():
         train.param_count(arch, (8, 8, 0, 8, 8))
     with pytest.raises(wd.SpecError, match="task"):
         train.make_task("middle")
-    one_d = wd.loads(
-        "[input]\nshape=[4]\nchannels=2\n[[layers]]\nwidth=2\npool=2\n[[layers]]\nwidth=2"
+    three_d = wd.loads(  # 1-D and 2-D grids train (tests/test_arrange.py); 3-D does not
+        "[input]\nshape=[2, 2, 2]\nchannels=2\n[[layers]]\nwidth=2\npool=[2, 2, 2]"
     )
-    with pytest.raises(wd.SpecError, match="2-D grid"):
-        train.param_count(one_d, (2, 2))
+    with pytest.raises(wd.SpecError, match="1-D or 2-D grid"):
+        train.param_count(three_d, (2,))
 
 
 @pytest.mark.parametrize("flavor", train.FLAVORS)

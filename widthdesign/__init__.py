@@ -9,8 +9,10 @@
 256
 """
 
+from .arrange import Arrangement, arrange
 from .batch import BatchBounds, bounds_many
 from .cuts import CUT_METHODS, Bounds, Cut, bounds, graph_min_cut, min_cut, register_cut_method
+from .data import profile
 from .errors import (
     BudgetError,
     PartitionError,
@@ -64,4 +66,7 @@ __all__ = [
     "Recommendation",
     "Design",
     "PartitionScore",
+    "profile",
+    "arrange",
+    "Arrangement",
 ]

@@ -14,10 +14,22 @@ windows) and widths ``r_0 .. r_{L-1}``:
 
 - ``relu``: a linear 3x3 conv 1 -> M (the representation), then per layer
   [1x1 conv to r_l, max-pool by the layer's window, BatchNorm, ReLU], then linear to Y.
+  On a 1-D spec the convs are 1-D (kernel 3, then 1).
 - ``convac``: the same representation, then per layer [1x1 conv to r_l, product pooling],
   then linear to Y. Each node's vector is divided by its RMS after pooling, which multiplies
   the network's output by a positive input-dependent factor: the predicted class and the
   separation ranks are those of the ConvAC, only the logits' scale differs.
+
+Any grid geometry: with ``input.order`` in the spec (e.g. written by ``widthdesign arrange``)
+the model permutes its input first (grid slot ``s`` reads input ``order[s]``), so it is fed
+the data in the inputs' own order. :func:`build_model` is the one call that turns a spec and
+widths into a ``torch.nn.Module``::
+
+    arch = widthdesign.load("arranged.toml")
+    model = widthdesign.train.build_model(arch, arch.widths)   # (n, 1, *grid) -> (n, Y)
+
+Other tasks: :func:`make_symmetry` (mirror-symmetric strokes vs one stroke changed) and
+:func:`make_tabular` (sklearn's bundled breast-cancer table, padded to a 1-D grid).
 
 >>> data = make_task("local", n_train=4, n_test=2, seed=0)
 >>> data.x_train.shape, data.y_train.shape, data.x_test.shape
@@ -60,6 +72,8 @@ __all__ = [
     "FLAVORS",
     "TaskData",
     "make_task",
+    "make_symmetry",
+    "make_tabular",
     "place_digits",
     "param_count",
     "fixed_param_count",
@@ -156,6 +170,88 @@ def make_task(
     return TaskData(x_tr, labels[train][i_tr], x_te, labels[test][i_te])
 
 
+def _stroke(canvas: np.ndarray, rng: np.random.Generator, cols: int) -> None:
+    """Draw one random straight stroke (2 px wide, 4-12 px long) in columns ``[0, cols)``."""
+    h = canvas.shape[0]
+    r0, c0 = rng.uniform(0, h - 1), rng.uniform(0, cols - 1)
+    angle, length = rng.uniform(0, 2 * math.pi), rng.uniform(4, 12)
+    t = np.linspace(0, 1, 32)
+    rr = np.clip(r0 + t * length * math.sin(angle), 0, h - 1)
+    cc = np.clip(c0 + t * length * math.cos(angle), 0, cols - 1)
+    for dr in (0, 1):
+        canvas[np.minimum(rr.astype(int) + dr, h - 1), cc.astype(int)] = 1.0
+
+
+def make_symmetry(
+    n_train: int = 8000, n_test: int = 3000, size: int = 32, strokes: int = 3, seed: int = 0
+) -> TaskData:
+    """Mirror symmetry of random strokes on a ``size`` x ``size`` canvas (numpy only).
+
+    Class 1: ``strokes`` random strokes drawn on the left half, the right half their exact
+    mirror image (left-right). Class 0: the same, except that the right half mirrors a copy
+    in which one stroke was replaced by a new random one. Half the samples of each class.
+
+    >>> d = make_symmetry(4, 2, size=8, seed=0)
+    >>> d.x_train.shape, sorted(set(d.y_train.tolist()))
+    ((4, 1, 8, 8), [0, 1])
+    >>> sym = d.x_train[d.y_train == 1][0, 0]
+    >>> bool((sym == sym[:, ::-1]).all())
+    True
+    """
+    if size < 4 or size % 2:
+        raise SpecError("size", size, "an even canvas size of at least 4")
+    rng = np.random.default_rng([seed, 23])
+    half = size // 2
+
+    def sample(label: int) -> np.ndarray:
+        while True:
+            parts = []
+            for _ in range(strokes):
+                part = np.zeros((size, half), np.float32)
+                _stroke(part, rng, half)
+                parts.append(part)
+            left = np.max(parts, axis=0)
+            if label == 1:
+                right = left
+            else:
+                parts[int(rng.integers(strokes))] = np.zeros((size, half), np.float32)
+                _stroke(parts[int(rng.integers(strokes))], rng, half)
+                right = np.max(parts, axis=0)
+            if label == 1 or (right != left).any():  # class 0 is never symmetric
+                return np.concatenate([left, right[:, ::-1]], axis=1)
+
+    def batch(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = (np.arange(n) % 2).astype(np.int64)
+        rng.shuffle(y)
+        x = np.stack([sample(int(label)) for label in y])[:, None]
+        return x.astype(np.float32), y
+
+    x_tr, y_tr = batch(n_train)
+    x_te, y_te = batch(n_test)
+    return TaskData(x_tr, y_tr, x_te, y_te)
+
+
+def make_tabular(size: int = 32, n_train: int = 400, seed: int = 0) -> TaskData:
+    """sklearn's bundled breast-cancer table (569 samples, 30 features, 2 classes) on a 1-D
+    grid of ``size`` inputs: features standardized on the training rows, zero-padded past 30
+    (constant inputs). Rows split ``n_train`` / the rest by ``seed``. ``x`` is
+    ``(n, 1, size)``; the features keep the table's column order."""
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    x, y = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
+    if size < x.shape[1]:
+        raise SpecError("size", size, f"at least the table's {x.shape[1]} features")
+    perm = np.random.default_rng([seed, 31]).permutation(len(x))
+    tr, te = perm[:n_train], perm[n_train:]
+    mean, std = x[tr].mean(axis=0), x[tr].std(axis=0)
+    x = (x - mean) / np.where(std > 0, std, 1)
+    pad = np.zeros((len(x), size), np.float32)
+    pad[:, : x.shape[1]] = x
+    pad = pad[:, None]
+    return TaskData(pad[tr], y[tr], pad[te], y[te])
+
+
 # -- models ------------------------------------------------------------------------------------
 
 
@@ -165,15 +261,15 @@ def _check(arch: Architecture, widths) -> tuple[int, ...]:
         raise SpecError("widths", list(widths), f"{arch.depth} widths, one per layer")
     if any(w < 1 for w in widths):
         raise SpecError("widths", list(widths), "positive widths")
-    if len(arch.shape) != 2 or arch.tree is not None or arch.order is not None:
-        raise SpecError("shape", list(arch.shape), "a 2-D grid spec without tree or order")
+    if len(arch.shape) not in (1, 2) or arch.tree is not None:
+        raise SpecError("shape", list(arch.shape), "a 1-D or 2-D grid spec (no explicit tree)")
     return widths
 
 
 def fixed_param_count(arch: Architecture, widths, flavor: str = "relu") -> int:
     """Trainable parameters outside widthdesign's ``params`` cost model.
 
-    The 3x3 representation conv (9 M weights, no bias), the classifier bias (Y) and, in the
+    The 3x3 representation conv (9 M weights, 3 M in 1-D; no bias), the classifier bias (Y) and, in the
     ReLU net, BatchNorm's scale and shift (2 r_l per layer), in the ConvAC the
     representation's bias (M) and one temperature. 1x1 convs have no bias (BatchNorm
     follows them in the ReLU net; the ConvAC is bias-free).
@@ -181,7 +277,8 @@ def fixed_param_count(arch: Architecture, widths, flavor: str = "relu") -> int:
     widths = _check(arch, widths)
     # BatchNorm, or the ConvAC's representation bias and temperature
     extra = 2 * sum(widths) if flavor == "relu" else arch.channels + 1
-    return 9 * arch.channels + arch.classes + extra
+    kernel = 3 ** len(arch.shape)
+    return kernel * arch.channels + arch.classes + extra
 
 
 def param_count(arch: Architecture, widths, flavor: str = "relu") -> int:
@@ -189,30 +286,40 @@ def param_count(arch: Architecture, widths, flavor: str = "relu") -> int:
     return cost(arch, "params", _check(arch, widths)) + fixed_param_count(arch, widths, flavor)
 
 
-def build_model(arch: Architecture, widths, flavor: str = "relu", seed: int = 0) -> Any:
-    """A ``torch.nn.Module`` mapping ``(n, 1, H, W)`` images to ``(n, Y)`` logits."""
+def build_model(arch: Architecture, widths=None, flavor: str = "relu", seed: int = 0) -> Any:
+    """A ``torch.nn.Module`` for the spec: ``(n, 1, *grid)`` (or ``(n, *grid)``, or
+    ``(n, N)``) inputs to ``(n, Y)`` logits, with the spec's widths unless ``widths`` given.
+
+    1-D and 2-D grid specs, any windows; ``input.order`` is applied to the input before the
+    first layer (slot ``s`` reads input ``order[s]``), so data stays in its own order.
+    """
     import torch
     from torch import nn
 
-    widths = _check(arch, widths)
+    widths = _check(arch, arch.require_widths() if widths is None else widths)
     if flavor not in FLAVORS:
         raise SpecError("flavor", flavor, "one of " + ", ".join(FLAVORS))
     torch.manual_seed(seed)
+    one_d = len(arch.shape) == 1
+    conv_cls, norm_cls = (nn.Conv1d, nn.BatchNorm1d) if one_d else (nn.Conv2d, nn.BatchNorm2d)
+    max_pool = nn.functional.max_pool1d if one_d else nn.functional.max_pool2d
+    shape = tuple(arch.shape)
+    order = None if arch.order is None else torch.tensor(arch.order, dtype=torch.long)
 
     class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             # the ConvAC's representation needs a bias: a zero background would zero every product
-            self.rep = nn.Conv2d(1, arch.channels, 3, padding=1, bias=flavor == "convac")
+            self.rep = conv_cls(1, arch.channels, 3, padding=1, bias=flavor == "convac")
             nn.init.kaiming_normal_(self.rep.weight, nonlinearity="linear")
             self.convs = nn.ModuleList()
             self.norms = nn.ModuleList()
             prev = arch.channels
             for width in widths:
-                conv = nn.Conv2d(prev, width, 1, bias=False)
+                conv = conv_cls(prev, width, 1, bias=False)
                 nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
                 self.convs.append(conv)
-                self.norms.append(nn.BatchNorm2d(width) if flavor == "relu" else nn.Identity())
+                self.norms.append(norm_cls(width) if flavor == "relu" else nn.Identity())
                 prev = width
             self.pools = [tuple(p) for p in arch.pools]
             self.head = nn.Linear(prev, arch.classes)
@@ -220,13 +327,22 @@ def build_model(arch: Architecture, widths, flavor: str = "relu", seed: int = 0)
             nn.init.zeros_(self.head.bias)
             # ConvAC logits are RMS-normalized (scale-free); a learned temperature sets their scale
             self.scale = nn.Parameter(torch.tensor(0.0)) if flavor == "convac" else None
+            if order is not None:
+                self.register_buffer("order", order)
+            else:
+                self.order = None
 
         def forward(self, x):
+            n = x.shape[0]
+            if self.order is not None:  # slot s reads input order[s]
+                x = x.reshape(n, -1)[:, self.order]
+            if x.dim() != len(shape) + 2:
+                x = x.reshape(n, 1, *shape)
             x = self.rep(x)
             for conv, norm, pool in zip(self.convs, self.norms, self.pools):
                 x = conv(x)
                 if flavor == "relu":
-                    x = torch.relu(norm(nn.functional.max_pool2d(x, pool)))
+                    x = torch.relu(norm(max_pool(x, pool)))
                 else:
                     x = _product_pool(x, pool)
             x = x.flatten(1)
@@ -239,9 +355,13 @@ def build_model(arch: Architecture, widths, flavor: str = "relu", seed: int = 0)
 
 def _product_pool(x, pool):
     """Product over each pooling window, then divide every position's vector by its RMS."""
-    n, c, h, w = x.shape
-    a, b = pool
-    x = x.reshape(n, c, h // a, a, w // b, b).prod(dim=5).prod(dim=3)
+    if x.dim() == 3:
+        n, c, length = x.shape
+        x = x.reshape(n, c, length // pool[0], pool[0]).prod(dim=3)
+    else:
+        n, c, h, w = x.shape
+        a, b = pool
+        x = x.reshape(n, c, h // a, a, w // b, b).prod(dim=5).prod(dim=3)
     return x / (x.pow(2).mean(dim=1, keepdim=True) + 1e-12).sqrt()
 
 
@@ -268,7 +388,7 @@ def train_and_eval(
         torch.set_num_threads(threads)
     start = time.perf_counter()
     # channels-last makes the 1x1 convs plain matrix products: about 2x faster on one CPU core
-    cl = torch.channels_last
+    cl = _memory_format(arch, data.x_train)
     model = build_model(arch, widths, flavor, seed).to(memory_format=cl)
     x_tr, y_tr = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     steps = math.ceil(len(x_tr) / batch)
@@ -289,7 +409,7 @@ def train_and_eval(
             sched.step()
             total += loss.item() * len(idx)
         losses.append(total / len(x_tr))
-    accuracy = evaluate(model, data.x_test, data.y_test, batch=512)
+    accuracy = evaluate(model, data.x_test, data.y_test, batch=512, memory_format=cl)
     return {
         "accuracy": accuracy,
         "first_loss": losses[0],
@@ -299,15 +419,26 @@ def train_and_eval(
     }
 
 
-def evaluate(model, x: np.ndarray, y: np.ndarray, batch: int = 512) -> float:
+def _memory_format(arch: Architecture, x: np.ndarray):
+    import torch
+
+    # channels-last exists for 4-D tensors only; a permuted input is reshaped anyway
+    if x.ndim == 4 and arch.order is None:
+        return torch.channels_last
+    return torch.contiguous_format
+
+
+def evaluate(model, x: np.ndarray, y: np.ndarray, batch: int = 512, memory_format=None) -> float:
     """Fraction of ``x`` that ``model`` (in eval mode) classifies as ``y``."""
     import torch
 
+    fmt = torch.channels_last if memory_format is None and x.ndim == 4 else memory_format
+    fmt = fmt or torch.contiguous_format
     model.eval()
     correct = 0
     with torch.no_grad():
         for k in range(0, len(x), batch):
-            xb = torch.from_numpy(x[k : k + batch]).contiguous(memory_format=torch.channels_last)
+            xb = torch.from_numpy(x[k : k + batch]).contiguous(memory_format=fmt)
             pred = model(xb).argmax(1)
             correct += int((pred == torch.from_numpy(y[k : k + batch])).sum())
     return correct / max(len(x), 1)

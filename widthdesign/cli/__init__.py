@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 # the command modules, not their commands: widthdesign.cli.recommend stays the module
-from . import cut, inspect, network, recommend, report, verify
+from . import arrange, cut, inspect, network, profile, recommend, report, verify
 from ._common import CliError, Group
 
 __all__ = ["CliError", "cli", "main"]
@@ -29,7 +29,7 @@ def cli() -> None:
     """
 
 
-for _module in (cut, verify, inspect, network, report, recommend):
+for _module in (cut, verify, inspect, network, report, recommend, profile, arrange):
     cli.add_command(getattr(_module, _module.__name__.rsplit(".", 1)[1]))
 
 

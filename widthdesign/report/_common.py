@@ -329,7 +329,17 @@ def _cands_text(cands: Any) -> str:
 
 def _title(*lines: str, width: int = 78) -> str:
     """Title lines, each wrapped at ``width`` characters so long spec names never run off a
-    7-inch figure (mathtext has no spaces inside, so it is never split)."""
+    7-inch figure (mathtext has no spaces inside, so it is never split).
+
+    >>> print(_title("recommended widths [64, 32, 32, 32, 32, 64] — where the min cut runs for left-right"))
+    recommended widths [64, 32, 32, 32, 32, 64] — where the min cut runs for
+    left-right
+    """
     import textwrap
 
-    return "\n".join(textwrap.fill(line, width, break_long_words=False) for line in lines if line)
+    # never at a hyphen: partition names (left-right, checkerboard:2) stay whole
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False)
+        for line in lines
+        if line
+    )

@@ -288,10 +288,10 @@ def test_reproduce_arrangement_tiny(tmp_path, capsys):
     args = [*SMALL_ARGS["reproduce_arrangement.py"], "--n-test", "32", "--tabular-epochs", "1"]
     res = example("reproduce_arrangement.py").main([*args, "--json", str(out)])
     cells = {(r["task"], r["cell"]) for r in res["records"]}
-    assert len(cells) == 17
+    assert len(cells) == 18
     saved = json.loads(out.read_text())
-    assert len(saved["runs"]) == 17
+    assert len(saved["runs"]) == 18
     assert "| symmetry | mirror |" in capsys.readouterr().out
     # a rerun with --resume trains nothing
     res2 = example("reproduce_arrangement.py").main([*args, "--resume", str(out), "--no-train"])
-    assert len(res2["records"]) == 17
+    assert len(res2["records"]) == 18

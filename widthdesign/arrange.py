@@ -332,6 +332,8 @@ def _partition_graph(dep: _data.Dependence, neighbors: int | None):
         vals = np.take_along_axis(c, idx, axis=1).ravel()
         g = sparse.csr_matrix((vals, (rows, idx.ravel())), shape=(n, n))
         g = g.maximum(g.T).tocsr()
+    elif dep.graph is not None and neighbors == dep.neighbors:
+        g = dep.graph.copy()  # the graph the masses are measured on: no second pass
     else:
         g = _data.knn_graph(dep.z, neighbors)
     g.data = np.rint(g.data * WEIGHT_SCALE)
@@ -527,7 +529,6 @@ def _spectral(dep: _data.Dependence, d: int, seed: int) -> np.ndarray:
     live = np.flatnonzero(~dep.constant)
     out = np.zeros((n, d))
     if len(live) > d + 1:
-        z = dep.z[:, live]
         k = min(LAYOUT_NEIGHBOURS, len(live) - 1)
         if dep.c is not None:
             c = dep.c[np.ix_(live, live)]
@@ -536,8 +537,10 @@ def _spectral(dep: _data.Dependence, d: int, seed: int) -> np.ndarray:
             vals = np.take_along_axis(c, idx, axis=1).ravel().astype(np.float64)
             w = sparse.csr_matrix((vals, (rows, idx.ravel())), shape=(len(live),) * 2)
             w = w.maximum(w.T).tocsr()
+        elif dep.graph is not None and dep.neighbors >= k:
+            w = _top_k(dep.graph[live][:, live], k)
         else:
-            w = _data.knn_graph(z, k).astype(np.float64)
+            w = _data.knn_graph(dep.z[:, live], k).astype(np.float64)
         w = _connect(w)
         deg = np.asarray(w.sum(axis=1)).ravel()
         deg[deg == 0] = 1
@@ -551,7 +554,6 @@ def _spectral(dep: _data.Dependence, d: int, seed: int) -> np.ndarray:
             if vecs[np.argmax(np.abs(vecs[:, j])), j] < 0:
                 vecs[:, j] *= -1
         out[live] = vecs
-        del z
     dead = np.flatnonzero(dep.constant)
     if len(dead):
         radius = 1.5 * (np.abs(out).max() + 1.0)
@@ -561,6 +563,26 @@ def _spectral(dep: _data.Dependence, d: int, seed: int) -> np.ndarray:
         else:
             out[dead, 0], out[dead, 1] = radius * np.cos(angles), radius * np.sin(angles)
     return out
+
+
+def _top_k(g, k: int):
+    """Each row's ``k`` heaviest edges of a CSR graph, symmetrized (max), float64."""
+    from scipy import sparse
+
+    g = g.tocsr()
+    rows, cols, vals = [], [], []
+    for i in range(g.shape[0]):
+        lo, hi = g.indptr[i], g.indptr[i + 1]
+        d = g.data[lo:hi]
+        keep = np.argsort(-d, kind="stable")[:k]
+        rows.append(np.full(len(keep), i))
+        cols.append(g.indices[lo:hi][keep])
+        vals.append(d[keep])
+    w = sparse.csr_matrix(
+        (np.concatenate(vals).astype(np.float64), (np.concatenate(rows), np.concatenate(cols))),
+        shape=g.shape,
+    )
+    return w.maximum(w.T).tocsr()
 
 
 def _connect(w):
@@ -581,27 +603,24 @@ def _connect(w):
 
 def _kd_assign(arch: Architecture, coords: np.ndarray) -> np.ndarray:
     """Slots by recursive sorting: at each tree node, split its inputs along each window
-    axis in turn (sorted by that axis' coordinate) into the window's children."""
+    axis in turn (sorted by that axis' coordinate) into the window's children. All nodes of
+    a level at once (grid specs have equal windows per level): O(N log N) in numpy."""
     tree = pooling_tree(arch)
-    order = np.empty(tree.sizes[0], dtype=np.int64)
-    stack = [(tree.depth, 0, np.arange(tree.sizes[0]))]
-    while stack:
-        level, pos, inputs = stack.pop()
-        if level == 0:
-            order[pos] = inputs[0]
-            continue
+    groups = np.arange(tree.sizes[0])[None, :]  # row r: the inputs of level position pos[r]
+    positions = np.zeros(1, dtype=np.int64)
+    for level in range(tree.depth, 0, -1):
         window = arch.pools[level - 1]
-        groups = [inputs]
         for axis, p in enumerate(window):
             if p == 1:
                 continue
-            groups = [
-                part
-                for grp in groups
-                for part in np.array_split(grp[np.argsort(coords[grp, axis], kind="stable")], p)
-            ]
-        for kid, grp in zip(tree.window(level - 1, pos), groups):
-            stack.append((level - 1, int(kid), grp))
+            m, size = groups.shape
+            idx = np.argsort(coords[groups, axis], axis=1, kind="stable")
+            groups = np.take_along_axis(groups, idx, axis=1).reshape(m * p, size // p)
+        k = math.prod(window)
+        kids = tree.children[level - 1].reshape(-1, k)  # windows' children, row-major inside
+        positions = kids[positions].ravel()
+    order = np.empty(tree.sizes[0], dtype=np.int64)
+    order[positions] = groups[:, 0]
     return order
 
 

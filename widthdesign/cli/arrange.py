@@ -75,7 +75,7 @@ def arrange(
 
     \b
     Example:
-      widthdesign arrange examples/mirror_1d_n16.toml examples/mirror_n16.npy
+      widthdesign arrange examples/paper_1d_n16.toml examples/mirror_pairs_n16.csv
       widthdesign arrange SPEC train.npy --write-spec arranged.toml --json
     """
     if write_spec is not None:

@@ -78,7 +78,7 @@ def profile(
 
     \b
     Example:
-      widthdesign profile examples/mirror_1d_n16.toml examples/mirror_n16.npy
+      widthdesign profile examples/paper_1d_n16.toml examples/mirror_pairs_n16.csv
       widthdesign profile SPEC train.npy --part left-right --plot profile.png
     """
     if plot is not None:

@@ -204,7 +204,17 @@ def test_cli_arrange_json_and_write_spec(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["arrange", PAPER, PAIRS, "--write-spec", str(out), "--json"])
     assert result.exit_code == 0, result.output
     rec = json.loads(result.stdout)
-    assert set(rec) == {"order", "method", "reason", "cut", "scores", "constant", "seconds", "spec"}
+    assert set(rec) == {
+        "order",
+        "method",
+        "reason",
+        "cut",
+        "scores",
+        "constant",
+        "pairs",
+        "seconds",
+        "spec",
+    }
     assert set(rec["cut"]) == {"arrangement", "given", "random"}
     assert (
         set(rec["cut"]["given"]) == {"total", "levels"} and len(rec["cut"]["given"]["levels"]) == 3

@@ -93,7 +93,8 @@ class ArrangeResult:
     ``cut`` holds the crossing |corr| mass summed over all canonical partitions, overall
     (``total``) and per layer (``levels``), for the arrangement, for the spec's ``given``
     order and for a ``random`` order (the exact expectation over uniform random orders);
-    ``scores`` the mean over layers of mass / random mass of each method computed.
+    ``scores`` the mean over layers of mass / random mass of each method computed; ``pairs``
+    which pairs the masses sum over (all of them up to 4096 inputs, else a kNN graph's).
     """
 
     order: tuple[int, ...]
@@ -103,6 +104,7 @@ class ArrangeResult:
     scores: dict
     constant: int
     seconds: float
+    pairs: str = "all pairs"
 
 
 class Arrangement:
@@ -253,6 +255,7 @@ def _arrange(arch, X, method, seed, partitioner, neighbors) -> ArrangeResult:
         scores={k: float(v) for k, v in scores.items()},
         constant=int(dep.constant.sum()),
         seconds=time.perf_counter() - start,
+        pairs=dep.pairs,
     )
 
 

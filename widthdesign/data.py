@@ -384,6 +384,13 @@ class Dependence:
         #: sum over unordered pairs (of the graph's edges, past DENSE_LIMIT) of |corr|
         self.pair_mass = float(self.rowsum.sum() / 2)
 
+    @property
+    def pairs(self) -> str:
+        """Which pairs the masses sum over: ``all pairs`` or the kNN graph's edges."""
+        if self.c is not None:
+            return "all pairs"
+        return f"edges of the {self.neighbors}-nearest-neighbour |corr| graph"
+
     def _rows(self, cols: np.ndarray, budget: int = 1 << 24):
         """Yield ``(a, b, |corr|[cols[a:b]][:, cols])`` blocks of the dense matrix."""
         n = len(cols)
@@ -550,6 +557,7 @@ class DataProfile:
     pair_mass: float
     levels: tuple[LevelProfile, ...]
     parts: tuple[PartProfile, ...]
+    pairs: str = "all pairs"
 
     @property
     def total(self) -> float:
@@ -623,6 +631,7 @@ def profile(arch: Architecture, X, parts: Sequence = (), order=None) -> DataProf
         pair_mass=dep.pair_mass,
         levels=tuple(levels),
         parts=tuple(out_parts),
+        pairs=dep.pairs,
     )
 
 

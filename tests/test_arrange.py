@@ -305,3 +305,25 @@ def test_reproduce_arrangement_tiny(tmp_path, capsys):
     # a rerun with --resume trains nothing
     res2 = example("reproduce_arrangement.py").main([*args, "--resume", str(out), "--no-train"])
     assert len(res2["records"]) == 18
+
+
+def test_auto_takes_the_tree_for_paired_inputs_only():
+    """Mirror pairs (every input has a mutual strongest partner) -> tree; a smooth field
+    (neighbourhoods, no pairs) -> layout; the reason says why."""
+    from importlib import import_module
+
+    paired_fraction = import_module("widthdesign.arrange").paired_fraction
+    x = data.load_data(PAIRS)
+    assert paired_fraction(data.Dependence(x)) == 1.0
+    arr = wd.arrange(wd.load(PAPER), x)
+    assert arr.result.method == "tree" and "100% of the inputs come in pairs" in arr.result.reason
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(400, 12, 12))
+    smooth = sum(np.roll(np.roll(noise, a, 1), b, 2) for a in (-1, 0, 1) for b in (-1, 0, 1))
+    arch = Architecture(
+        shape=(12, 12), channels=2, layers=[Layer(2, (2, 2)), Layer(2, (2, 2)), Layer(2)]
+    )
+    dep = data.Dependence(smooth.reshape(400, -1))
+    assert paired_fraction(dep) < 0.2
+    res = wd.arrange(arch, smooth).result
+    assert res.method == "layout" and res.reason.startswith("layout kept")

@@ -5,8 +5,9 @@ Trains the ReLU / max-pool model of :mod:`widthdesign.train` (uniform widths 21 
 
 - ``symmetry`` (mirror-symmetric strokes vs one stroke changed, 2 classes): ``natural``
   order, ``mirror`` pooling (hand-made: each 2x2 window holds two mirror pairs), ``arranged``
-  (``arrange`` on the natural training images) and ``arranged-perm`` (``arrange`` on
-  training images whose pixels were randomly permuted first);
+  (``arrange`` on the natural training images), ``arranged-perm`` (``arrange`` on
+  training images whose pixels were randomly permuted first) and ``tree`` (``arrange
+  --method tree`` on the permuted images);
 - ``global`` / ``local`` digits (docs/training.md) under a fixed random pixel permutation:
   ``natural``, ``permuted``, ``tree`` / ``layout`` (``arrange --method``) and ``arranged``
   (the default method) computed from the permuted training images;
@@ -46,7 +47,7 @@ from widthdesign.spec import Architecture, Layer, atomic_write_text
 HERE = Path(__file__).resolve().parent
 SPEC = HERE / "digits_32x32.toml"
 CELLS = {
-    "symmetry": ("natural", "mirror", "arranged", "arranged-perm"),
+    "symmetry": ("natural", "mirror", "arranged", "arranged-perm", "tree"),
     "global": ("natural", "permuted", "tree", "layout", "arranged"),
     "local": ("natural", "permuted", "tree", "layout", "arranged"),
     "tabular": ("natural", "permuted", "arranged"),
@@ -69,6 +70,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--json", help="write one record per run here (rewritten after each run)")
     ap.add_argument("--resume", help="reuse the matching records of this JSON file")
     ap.add_argument("--no-train", action="store_true", help="only report --resume records")
+    ap.add_argument(
+        "--figures",
+        metavar="DIR",
+        help="also draw DIR/arrangement-profile.png and DIR/arrangement-layout.png (seed 0)",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.n_train, args.n_test, args.epochs, args.seeds = 2000, 500, 4, 1
@@ -256,6 +262,64 @@ def table(records: list[dict]) -> str:
     return "\n".join(rows)
 
 
+# -- figures ---------------------------------------------------------------------------------
+
+
+def figures(args, folder: Path) -> None:
+    """The profile of the global digits (natural, permuted, arranged from permuted) and the
+    arranged grids of the permuted digits (each slot coloured by where its pixel sits on
+    the natural canvas: smooth colours = neighbourhoods put back)."""
+    from matplotlib.figure import Figure
+
+    from widthdesign.data import profile
+    from widthdesign.report.data_profile import plot_profile
+
+    fig = Figure(figsize=(15, 3.8), layout="constrained")
+    axes = fig.subplots(1, 3)
+    arch = spec_for("global", args.width)
+    data = task_data("global", args.n_train, args.n_test, 0)
+    x = data.x_train.reshape(len(data.x_train), -1)
+    perm = permutation(arch.num_inputs)
+    arranged, _ = _arranged(arch, x, perm, 0, "auto")
+    for ax, (name, order) in zip(
+        axes, (("natural", None), ("permuted", perm), ("arranged from permuted", arranged))
+    ):
+        prof = profile(arch, x, order=order)
+        plot_profile(prof, ax=ax, title=f"global digits, {name} order (total {prof.total:.0f})")
+    fig.savefig(folder / "arrangement-profile.png", dpi=90)
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, task in zip(axes, ("global", "local")):
+        data = task_data(task, args.n_train, args.n_test, 0)
+        x = data.x_train.reshape(len(data.x_train), -1)
+        order, info = _arranged(arch, x, perm, 0, "auto")
+        ax.imshow(_colour_grid(order), interpolation="nearest")
+        ax.set_title(f"{task} digits: arranged ({info['method']}) from permuted", fontsize=9)
+        ax.set_axis_off()
+    data = task_data("symmetry", args.n_train, args.n_test, 0)
+    x = data.x_train.reshape(len(data.x_train), -1)
+    sym = spec_for("symmetry", args.width)
+    order, info = _arranged(sym, x, perm, 0, "tree")
+    ax = axes[2]
+    ax.imshow(_colour_grid(order, mirror=True), interpolation="nearest")
+    ax.set_title(
+        f"symmetry: tree from permuted ({100 * mirror_fraction(order):.0f}% mirror windows)",
+        fontsize=9,
+    )
+    ax.set_axis_off()
+    fig.savefig(folder / "arrangement-layout.png", dpi=90)
+
+
+def _colour_grid(order: np.ndarray, side: int = 32, mirror: bool = False) -> np.ndarray:
+    """RGB image: slot s coloured by the natural (row, column) of pixel order[s] (with
+    ``mirror``, the column folded: a pixel and its mirror image get one colour)."""
+    r, c = np.divmod(np.asarray(order), side)
+    if mirror:
+        c = np.minimum(c, side - 1 - c) * 2
+    rgb = np.stack([r / (side - 1), c / (side - 1), 1 - (r + c) / (2 * side - 2)], axis=1)
+    return rgb.reshape(side, side, 3)
+
+
 # -- main ----------------------------------------------------------------------------------
 
 
@@ -285,6 +349,8 @@ def main(argv=None) -> dict:
     save()
     records = [r for r in done.values() if r["task"] in args.tasks and r["seed"] < args.seeds]
     print(table(records))
+    if args.figures:
+        figures(args, Path(args.figures))
     log(f"wall time {time.monotonic() - t0:.0f} s")
     return {"records": records}
 

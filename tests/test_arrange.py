@@ -204,7 +204,17 @@ def test_cli_arrange_json_and_write_spec(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["arrange", PAPER, PAIRS, "--write-spec", str(out), "--json"])
     assert result.exit_code == 0, result.output
     rec = json.loads(result.stdout)
-    assert set(rec) == {"order", "method", "reason", "cut", "scores", "constant", "seconds", "spec"}
+    assert set(rec) == {
+        "order",
+        "method",
+        "reason",
+        "cut",
+        "scores",
+        "constant",
+        "pairs",
+        "seconds",
+        "spec",
+    }
     assert set(rec["cut"]) == {"arrangement", "given", "random"}
     assert (
         set(rec["cut"]["given"]) == {"total", "levels"} and len(rec["cut"]["given"]["levels"]) == 3
@@ -288,10 +298,32 @@ def test_reproduce_arrangement_tiny(tmp_path, capsys):
     args = [*SMALL_ARGS["reproduce_arrangement.py"], "--n-test", "32", "--tabular-epochs", "1"]
     res = example("reproduce_arrangement.py").main([*args, "--json", str(out)])
     cells = {(r["task"], r["cell"]) for r in res["records"]}
-    assert len(cells) == 17
+    assert len(cells) == 18
     saved = json.loads(out.read_text())
-    assert len(saved["runs"]) == 17
+    assert len(saved["runs"]) == 18
     assert "| symmetry | mirror |" in capsys.readouterr().out
     # a rerun with --resume trains nothing
     res2 = example("reproduce_arrangement.py").main([*args, "--resume", str(out), "--no-train"])
-    assert len(res2["records"]) == 17
+    assert len(res2["records"]) == 18
+
+
+def test_auto_takes_the_tree_for_paired_inputs_only():
+    """Mirror pairs (every input has a mutual strongest partner) -> tree; a smooth field
+    (neighbourhoods, no pairs) -> layout; the reason says why."""
+    from importlib import import_module
+
+    paired_fraction = import_module("widthdesign.arrange").paired_fraction
+    x = data.load_data(PAIRS)
+    assert paired_fraction(data.Dependence(x)) == 1.0
+    arr = wd.arrange(wd.load(PAPER), x)
+    assert arr.result.method == "tree" and "100% of the inputs come in pairs" in arr.result.reason
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(400, 12, 12))
+    smooth = sum(np.roll(np.roll(noise, a, 1), b, 2) for a in (-1, 0, 1) for b in (-1, 0, 1))
+    arch = Architecture(
+        shape=(12, 12), channels=2, layers=[Layer(2, (2, 2)), Layer(2, (2, 2)), Layer(2)]
+    )
+    dep = data.Dependence(smooth.reshape(400, -1))
+    assert paired_fraction(dep) < 0.2
+    res = wd.arrange(arch, smooth).result
+    assert res.method == "layout" and res.reason.startswith("layout kept")

@@ -213,7 +213,8 @@ def test_cli_profile_json():
     result = run("profile", PAPER, PAIRS, "--part", "left-right", "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert set(out) == {"samples", "inputs", "constant", "pair_mass", "total", "levels", "parts"}
+    keys = {"samples", "inputs", "constant", "pair_mass", "pairs", "total", "levels", "parts"}
+    assert set(out) == keys and out["pairs"] == "all pairs"
     assert (out["samples"], out["inputs"], out["constant"]) == (400, 16, 0)
     assert [lv["capacity"] for lv in out["levels"]] == [3, 5, 7]
     assert set(out["levels"][0]) == {

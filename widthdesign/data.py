@@ -238,35 +238,83 @@ def _row_blocks(n_rows: int, n_cols: int, budget: int = 1 << 25) -> range:
     return range(0, n_rows, step)
 
 
-def knn_graph(z: np.ndarray, k: int):
+def knn_graph(z: np.ndarray, k: int, sketch: int | None = None, seed: int = 0):
     """Symmetric sparse graph (scipy CSR, float32 ``|corr|`` weights): each input joined to its
     ``k`` most correlated inputs (an edge kept if either end chose it, weight the |corr|).
 
     ``z`` is :func:`standardize`'s output; the full correlation matrix is never held: rows are
-    computed in blocks (memory ~ ``k N`` plus one block).
+    computed in blocks (memory ~ ``k N`` plus one block). With ``sketch`` (a number of rows
+    smaller than the samples) candidates are found on a Gaussian sketch of the samples
+    (correlations within ~``1/sqrt(sketch)``): per input the ~``2 k`` largest sketched values
+    (a threshold from every 16th column), then the ``k`` of largest **exact** |corr| among
+    them: an approximate kNN graph with exact weights, ``n / sketch`` times cheaper to find.
     """
     from scipy import sparse
 
-    n = z.shape[1]
+    n_samples, n = z.shape
     k = max(0, min(k, n - 1))
-    rows, cols, vals = [], [], []
-    for a in _row_blocks(n, n):
-        b = min(n, a + max(1, (1 << 25) // n))
-        c = np.abs(z[:, a:b].T @ z)
-        c[np.arange(b - a), np.arange(a, b)] = -1  # never its own neighbour
-        if k == 0:
-            continue
-        idx = np.argpartition(-c, k - 1, axis=1)[:, :k]
-        w = np.take_along_axis(c, idx, axis=1)
-        rows.append(np.repeat(np.arange(a, b), k))
-        cols.append(idx.ravel())
-        vals.append(w.ravel())
-    if not rows:
+    if k == 0:
         return sparse.csr_matrix((n, n), dtype=np.float32)
-    r, c_, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    approx = None
+    if sketch is not None and sketch < n_samples and n > 64 * k:
+        rng = np.random.default_rng([seed, 53])
+        proj = rng.normal(size=(sketch, n_samples)).astype(np.float32) / np.float32(sketch**0.5)
+        approx = proj @ z
+        z_t = np.ascontiguousarray(z.T)
+    rows, cols, vals = [], [], []
+    step = max(1, (1 << 25) // n)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        if approx is None:
+            c = np.abs(z[:, a:b].T @ z)
+            c[np.arange(b - a), np.arange(a, b)] = -1  # never its own neighbour
+            idx = np.argpartition(c, n - k, axis=1)[:, n - k :]
+            r, j, w = np.repeat(np.arange(a, b), k), idx.ravel(), np.take_along_axis(c, idx, 1)
+            w = w.ravel()
+        else:
+            r, j, w = _sketched_candidates(approx, z_t, a, b, k)
+        rows.append(r)
+        cols.append(j)
+        vals.append(w)
+    r, c_, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals).astype(np.float32)
+    v = np.minimum(v, 1)
     keep = v > 0
     g = sparse.csr_matrix((v[keep], (r[keep], c_[keep])), shape=(n, n), dtype=np.float32)
     return g.maximum(g.T).tocsr()
+
+
+def _sketched_candidates(approx, z_t, a: int, b: int, k: int):
+    """Rows ``a..b``: candidate pairs above a per-row threshold of the sketched |corr|, then
+    each row's ``k`` best by exact |corr| (``(rows, cols, weights)``)."""
+    c = np.abs(approx[:, a:b].T @ approx)
+    c[np.arange(b - a), np.arange(a, b)] = -1
+    sub = c[:, ::16]
+    q = max(1, min(sub.shape[1] - 1, (2 * k) // 16 + 1))
+    tau = np.partition(sub, sub.shape[1] - q, axis=1)[:, sub.shape[1] - q]
+    ri, cj = np.nonzero(c >= tau[:, None])
+    del c
+    by_col = np.argsort(cj, kind="stable")  # gathers of one column row after row: cache hits
+    ri, cj = ri[by_col], cj[by_col]
+    w = np.empty(len(ri), dtype=np.float32)
+    for lo in range(0, len(ri), 1 << 16):  # exact |corr| of the candidates, bounded memory
+        hi = min(len(ri), lo + (1 << 16))
+        w[lo:hi] = np.abs(np.einsum("ij,ij->i", z_t[a + ri[lo:hi]], z_t[cj[lo:hi]]))
+    order = np.lexsort((-w, ri))  # by row, best first
+    ri, cj, w = ri[order], cj[order], w[order]
+    first = np.searchsorted(ri, ri, side="left")
+    keep = np.arange(len(ri)) - first < k
+    return a + ri[keep], cj[keep], w[keep]
+
+
+def _exact_pairs(z: np.ndarray, rows: np.ndarray, idx: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """``|corr(rows[i], idx[i, j])|`` for every i, j, a few rows at a time (bounded memory)."""
+    out = np.empty(idx.shape, dtype=np.float32)
+    for lo in range(0, len(rows), chunk):
+        hi = min(len(rows), lo + chunk)
+        zi = z[:, rows[lo:hi]]
+        zj = z[:, idx[lo:hi].ravel()].reshape(z.shape[0], hi - lo, idx.shape[1])
+        out[lo:hi] = np.abs(np.einsum("si,sij->ij", zi, zj))
+    return out
 
 
 # -- canonical partitions -------------------------------------------------------------------
@@ -302,47 +350,72 @@ def tree_slots(arch: Architecture) -> tuple[np.ndarray, list[np.ndarray]]:
 
 #: Inputs up to which the dense |corr| matrix is formed and kept (4 N^2 bytes: 64 MB).
 DENSE_LIMIT = 4096
+#: Nearest neighbours per input of the sparse |corr| graph used past DENSE_LIMIT.
+SPARSE_NEIGHBOURS = 32
+#: Rows of the Gaussian sketch that finds those neighbours (their weights stay exact).
+SKETCH_ROWS = 256
 
 
 class Dependence:
     """The |corr| structure of a data set, computed once and queried for many orders.
 
-    Dense (an ``N x N`` matrix) up to :data:`DENSE_LIMIT` inputs; past it the standardized
-    data is kept and correlation rows are recomputed in blocks for each query.
+    Dense (the ``N x N`` matrix) up to :data:`DENSE_LIMIT` inputs. Past it (or with
+    ``dense=False``) the ``neighbors``-nearest-neighbour |corr| graph (:func:`knn_graph`, one
+    pass over the data) stands for it: every mass is then the exact sum over that graph's
+    edges (all pairs when ``neighbors >= N - 1``), the random expectation included.
     """
 
-    def __init__(self, x: np.ndarray, dense: bool | None = None):
+    def __init__(
+        self, x: np.ndarray, dense: bool | None = None, neighbors: int = SPARSE_NEIGHBOURS
+    ):
         self.z, self.constant = standardize(x)
+        self._zt = None
         self.n_inputs = self.z.shape[1]
         self.dense = self.n_inputs <= DENSE_LIMIT if dense is None else dense
         self.c = abs_correlation_from_z(self.z) if self.dense else None
-        rowsum = np.zeros(self.n_inputs)
-        for a, b, block in self._rows(np.arange(self.n_inputs)):
-            rowsum[a:b] = block.sum(axis=1, dtype=np.float64)
-        self.rowsum = rowsum
-        #: sum over unordered pairs of |corr|
-        self.pair_mass = float(rowsum.sum() / 2)
+        # past DENSE_LIMIT the neighbours are found on a sketch of 256 samples (exact weights)
+        sketch = SKETCH_ROWS if self.z.shape[0] > 2 * SKETCH_ROWS else None
+        self.graph = None if self.dense else knn_graph(self.z, neighbors, sketch=sketch)
+        self.neighbors = None if self.dense else min(neighbors, self.n_inputs - 1)
+        if self.c is not None:
+            self.rowsum = self.c.sum(axis=1, dtype=np.float64)
+        else:
+            self.rowsum = np.asarray(self.graph.sum(axis=1), dtype=np.float64).ravel()
+        #: sum over unordered pairs (of the graph's edges, past DENSE_LIMIT) of |corr|
+        self.pair_mass = float(self.rowsum.sum() / 2)
+
+    @property
+    def pairs(self) -> str:
+        """Which pairs the masses sum over: ``all pairs`` or the kNN graph's edges."""
+        if self.c is not None:
+            return "all pairs"
+        return f"edges of the {self.neighbors}-nearest-neighbour |corr| graph"
 
     def _rows(self, cols: np.ndarray, budget: int = 1 << 24):
-        """Yield ``(a, b, |corr|[cols[a:b]][:, cols])`` blocks (self-pairs 0)."""
+        """Yield ``(a, b, |corr|[cols[a:b]][:, cols])`` blocks of the dense matrix."""
         n = len(cols)
         step = max(1, budget // max(n, 1))
         for a in range(0, n, step):
             b = min(n, a + step)
-            if self.c is not None:
-                block = self.c[np.ix_(cols[a:b], cols)]
-            else:
-                block = np.abs(self.z[:, cols[a:b]].T @ self.z[:, cols])
-                block[np.arange(b - a), np.arange(a, b)] = 0
-                np.minimum(block, 1, out=block)
-            yield a, b, block
+            yield a, b, self.c[np.ix_(cols[a:b], cols)]
 
     def level_masses(self, dfs_inputs: np.ndarray, bounds: Sequence[np.ndarray]) -> list:
         """Crossing mass of every tree node: ``out[l][w]`` for window ``w`` (DFS order) of
         layer ``l``, when ``dfs_inputs`` are the inputs in depth-first slot order."""
         cols = np.asarray(dfs_inputs, dtype=np.int64)
-        within = [np.zeros(len(cols)) for _ in bounds]
         node_of = [np.searchsorted(b, np.arange(len(cols)), side="right") - 1 for b in bounds]
+        if self.c is None:
+            g = self.graph.tocoo()
+            pos = np.empty(len(cols), dtype=np.int64)
+            pos[cols] = np.arange(len(cols))  # input -> DFS position
+            r, c = pos[g.row], pos[g.col]
+            out = []
+            for level, bnd in enumerate(bounds):
+                nid = node_of[level]
+                cut = nid[r] != nid[c]
+                out.append(np.bincount(nid[r][cut], weights=g.data[cut], minlength=len(bnd) - 1))
+            return out
+        within = [np.zeros(len(cols)) for _ in bounds]
         for a, b, block in self._rows(cols):
             cs = np.cumsum(block, axis=1, dtype=np.float64)
             cs = np.concatenate([np.zeros((b - a, 1)), cs], axis=1)
@@ -359,6 +432,9 @@ class Dependence:
     def part_mass(self, side_a: np.ndarray) -> float:
         """Crossing mass of the partition (side A, the rest)."""
         a = np.asarray(side_a, dtype=np.int64)
+        if self.c is None:
+            inside = float(self.graph[a][:, a].sum())
+            return float(self.rowsum[a].sum() - inside)
         inside = sum(float(block.sum(dtype=np.float64)) for _, _, block in self._rows(a))
         return float(self.rowsum[a].sum() - inside)
 
@@ -367,11 +443,15 @@ class Dependence:
         3^d - 1 directions in d-D), when slot ``s`` holds input ``order[s]``."""
         grid = np.asarray(order).reshape(shape)
         total = 0.0
+        if self.c is None and self._zt is None:
+            self._zt = np.ascontiguousarray(self.z.T)  # row gathers, not strided columns
         for a, b in _neighbour_pairs(grid):
             if self.c is not None:
                 total += float(self.c[a, b].sum(dtype=np.float64))
             else:
-                total += float(np.abs(np.einsum("ij,ij->j", self.z[:, a], self.z[:, b])).sum())
+                for lo in range(0, len(a), 4096):
+                    za, zb = self._zt[a[lo : lo + 4096]], self._zt[b[lo : lo + 4096]]
+                    total += float(np.abs(np.einsum("ij,ij->i", za, zb)).sum())
         return total
 
 
@@ -477,6 +557,7 @@ class DataProfile:
     pair_mass: float
     levels: tuple[LevelProfile, ...]
     parts: tuple[PartProfile, ...]
+    pairs: str = "all pairs"
 
     @property
     def total(self) -> float:
@@ -550,6 +631,7 @@ def profile(arch: Architecture, X, parts: Sequence = (), order=None) -> DataProf
         pair_mass=dep.pair_mass,
         levels=tuple(levels),
         parts=tuple(out_parts),
+        pairs=dep.pairs,
     )
 
 

@@ -70,12 +70,13 @@ def arrange(
     Output: the method chosen and why, and the crossing |corr| mass summed over all
     canonical partitions (overall and per layer) for the arrangement, the spec's given
     order and a random order (exact expectation). --json: one object with order, method,
-    reason, cut {arrangement, given, random: {total, levels}}, scores, constant, seconds
-    and spec (the file written, or null).
+    reason, cut {arrangement, given, random: {total, levels}}, scores, constant, pairs
+    (what the masses sum over: all pairs, or past 4096 inputs a 32-nearest-neighbour
+    graph's edges), seconds and spec (the file written, or null).
 
     \b
     Example:
-      widthdesign arrange examples/mirror_1d_n16.toml examples/mirror_n16.npy
+      widthdesign arrange examples/paper_1d_n16.toml examples/mirror_pairs_n16.csv
       widthdesign arrange SPEC train.npy --write-spec arranged.toml --json
     """
     if write_spec is not None:
@@ -112,6 +113,7 @@ def arrange_record(res: ArrangeResult, written: str | None) -> dict[str, Any]:
         "cut": res.cut,
         "scores": res.scores,
         "constant": res.constant,
+        "pairs": res.pairs,
         "seconds": round(res.seconds, 3),
         "spec": written,
     }

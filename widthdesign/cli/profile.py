@@ -71,14 +71,18 @@ def profile(
     widths). Constant inputs have correlation 0 by definition. --part adds any partition.
 
     \b
-    Output: a table; --json one object with samples, inputs, constant, pair_mass, total,
+    Past 4096 inputs the masses are sums over a 32-nearest-neighbour |corr| graph (key
+    pairs).
+
+    \b
+    Output: a table; --json one object with samples, inputs, constant, pair_mass, pairs, total,
     levels (layer, block, nodes, mass, mean, random, ratio, capacity, capacity_log2,
     mass_per_node) and parts (partition, size_a, mass, mean, random, capacity,
     capacity_log2).
 
     \b
     Example:
-      widthdesign profile examples/mirror_1d_n16.toml examples/mirror_n16.npy
+      widthdesign profile examples/paper_1d_n16.toml examples/mirror_pairs_n16.csv
       widthdesign profile SPEC train.npy --part left-right --plot profile.png
     """
     if plot is not None:
@@ -107,7 +111,7 @@ def profile_table(arch: spec.Architecture, prof: _data.DataProfile) -> str:
     out.append(
         f"{arch.name or 'network'}: {prof.samples} samples x {prof.inputs} inputs"
         + (f" ({prof.constant} constant: |corr| 0)" if prof.constant else "")
-        + f"; |corr| summed over all pairs {prof.pair_mass:.1f}"
+        + f"; |corr| summed over {prof.pairs} {prof.pair_mass:.1f}"
     )
     rows = [
         [
@@ -147,6 +151,7 @@ def profile_record(prof: _data.DataProfile) -> dict[str, Any]:
         "inputs": prof.inputs,
         "constant": prof.constant,
         "pair_mass": prof.pair_mass,
+        "pairs": prof.pairs,
         "total": prof.total,
         "levels": [
             {

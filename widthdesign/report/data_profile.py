@@ -19,10 +19,11 @@ __all__ = ["plot_profile"]
 
 
 def plot_profile(prof: DataProfile, ax: Axes | None = None, title: str | None = None) -> Figure:
-    """Per layer: the mean crossing |corr| mass of a node for the data's order (filled bars)
-    and for a random order (outlined), and on a second axis the network's capacity for the
-    same partition (log2 of the min-cut bound; when the spec has widths). Where the bars are
-    high and the capacity low, the network is narrow for the data's interactions.
+    """Per layer: the crossing |corr| mass of its canonical partitions for the data's order,
+    as a fraction of a random order's (bars; 1 = random, the dashed line; the mass per node
+    in the bar's label), and on a second axis the network's capacity for the same partition
+    (log2 of the min-cut bound; when the spec has widths). Bars near or above 1 where the
+    capacity is low: the network pools apart what the data ties together.
 
     >>> import numpy as np
     >>> from widthdesign.data import mirror_pairs, profile
@@ -34,26 +35,34 @@ def plot_profile(prof: DataProfile, ax: Axes | None = None, title: str | None = 
     with _rc():
         fig, ax = _new_axes(ax, (6.4, 3.8))
         layers = np.arange(len(prof.levels))
-        per_node = [lv.mass / lv.nodes for lv in prof.levels]
-        rand = [lv.random / lv.nodes for lv in prof.levels]
-        ax.bar(layers - 0.18, per_node, 0.36, color="#4C72B0", label="data (this order)")
-        ax.bar(layers + 0.18, rand, 0.36, fill=False, edgecolor=INK, label="random order")
+        ratio = [lv.ratio for lv in prof.levels]
+        bars = ax.bar(layers, ratio, 0.6, color="#4C72B0", label="data (this order) / random")
+        for bar, lv in zip(bars, prof.levels):
+            ax.annotate(
+                f"{lv.mass / lv.nodes:.3g}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+        ax.axhline(1.0, color=INK, linestyle="--", linewidth=1, label="random order")
+        ax.set_ylim(0, max(1.2, max(ratio, default=1)) * 1.3)  # room for the legend on top
         ax.set_xticks(
             layers,
             [f"{lv.layer}\n({'-' if lv.block is None else lv.block})" for lv in prof.levels],
         )
         ax.set_xlabel("layer (inputs per block)")
-        ax.set_ylabel("crossing |corr| mass per node")
+        ax.set_ylabel("crossing |corr| mass / random")
         handles, labels = ax.get_legend_handles_labels()
         caps = [lv.capacity_log2 for lv in prof.levels]
         if all(c is not None for c in caps):
             cap_ax = ax.twinx()
             (line,) = cap_ax.plot(layers, caps, "o-", color="#C44E52", label="capacity (log2)")
             cap_ax.set_ylabel("network capacity: log2 min cut")
-            cap_ax.set_ylim(bottom=0)
+            cap_ax.set_ylim(0, max(caps, default=1) * 1.6 or 1)
             handles.append(line)
             labels.append(line.get_label())
-        ax.legend(handles, labels, fontsize=8, loc="upper left")
+        ax.legend(handles, labels, fontsize=7, loc="upper center", ncol=3)
         ax.set_title(
             title or f"data profile: {prof.samples} samples x {prof.inputs} inputs", fontsize=10
         )

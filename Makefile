@@ -29,6 +29,8 @@ $(TRAIN_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/widthdesign inspect examples/levine_64x64.toml
 	$(VENV)/bin/widthdesign cut examples/paper_1d_n16.toml --part left-right --part even-odd --part blocks:2
+	$(VENV)/bin/widthdesign profile examples/paper_1d_n16.toml examples/mirror_pairs_n16.csv
+	$(VENV)/bin/widthdesign arrange examples/paper_1d_n16.toml examples/mirror_pairs_n16.csv
 	$(VENV)/bin/widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor global \
 		--report demo-report --force
 	@echo "Report: demo-report/index.html (figures and summary.md beside it)"

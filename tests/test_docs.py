@@ -142,7 +142,7 @@ def test_readme_quick_start_writes_only_under_scratch_and_runs_twice(tmp_path, m
             assert code == 0, f"run {attempt}: {line!r} exited {code}:\n{output}"
     assert sorted(p.name for p in root.iterdir()) == sorted([*before, "scratch"])
     made = sorted(p.name for p in (root / "scratch").iterdir())
-    assert made == ["grid.graphml", "masks.npy", "rep-4x4", "rep-local"]
+    assert made == ["arranged.toml", "grid.graphml", "masks.npy", "rep-4x4", "rep-local"]
     for script in blocks(ROOT / "README.md", ("python",)):
         assert 'savefig("scratch/' in script
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()

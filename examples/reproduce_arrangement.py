@@ -269,6 +269,7 @@ def figures(args, folder: Path) -> None:
     """The profile of the global digits (natural, permuted, arranged from permuted) and the
     arranged grids of the permuted digits (each slot coloured by where its pixel sits on
     the natural canvas: smooth colours = neighbourhoods put back)."""
+    folder.mkdir(parents=True, exist_ok=True)
     from matplotlib.figure import Figure
 
     from widthdesign.data import profile

@@ -59,7 +59,8 @@ def plot_profile(prof: DataProfile, ax: Axes | None = None, title: str | None = 
             cap_ax = ax.twinx()
             (line,) = cap_ax.plot(layers, caps, "o-", color="#C44E52", label="capacity (log2)")
             cap_ax.set_ylabel("network capacity: log2 min cut")
-            cap_ax.set_ylim(0, max(caps, default=1) * 1.6 or 1)
+            # the line in the lower part of the axes: clear of the bar labels and the legend
+            cap_ax.set_ylim(0, max(caps, default=1) * 2.6 or 1)
             handles.append(line)
             labels.append(line.get_label())
         ax.legend(handles, labels, fontsize=7, loc="upper center", ncol=3)

@@ -250,6 +250,11 @@ def test_recommend_matches_exhaustive_search(name, favor, budget, opts):
     cands, _ = optimize._candidates(arch, opts.get("choices"), opts.get("limits"),
                                     opts.get("fixed"), opts.get("min_width", 2))  # fmt: skip
     assert_maximal(rec, arch, cands, ratio)
+    # no baseline of the domain beats the proved optimum or scores above 100 %
+    for name, base in rec.baselines.items():
+        if not rec.baseline_misses[name]:
+            assert all(s.score <= 1 + 1e-12 for s in base.scores + base.profile), name
+            assert base.objective <= rec.best_objective + 1e-12, name
     # scores are the exact bounds over the exact best values
     for s in rec.design.scores:
         b = wd.bounds(rec.arch, s.partition)

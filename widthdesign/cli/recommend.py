@@ -253,6 +253,11 @@ def recommendation_text(rec: Any) -> str:
         "score = log2(upper bound) / best log2: the share of the best this interaction can get "
         "over the designs searched (within the budget, the floors and the ratio bound)"
     )
+    if not rec.optimal:
+        lines.append(
+            "not proved: the best values of the stages left open are the best found so far "
+            f"(stages proved: {', '.join(k for k, v in rec.stages.items() if v) or 'none'})"
+        )
     lines.extend(_baseline_notes(rec))
     return "\n".join(lines)
 

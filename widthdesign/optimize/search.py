@@ -99,6 +99,11 @@ SUFFIX_VALUES = 64
 PAIR_WINDOW = 6
 #: the Lagrangian bound's multipliers of the budget: the fitted one times 2^e
 MU_GRID = tuple(e / 2 for e in range(-8, 9) if e)
+#: cells of the budget-indexed tables (floats: 8 bytes each; 128 MB), pairs of candidates
+#: of consecutive layers they tabulate, and cells times pairs (the work: about a second)
+BUDGET_CELLS = 1 << 24
+BUDGET_PAIRS = 1 << 14
+BUDGET_WORK = 1 << 28
 #: elements per block of a min-plus product (int64: 32 MB)
 BLOCK = 1 << 22
 
@@ -280,6 +285,8 @@ class _Lagrange:
             v = a @ x + b
             act = v <= v.min() + _TOL * max(1.0, abs(v.min()))
             self.lam.append(act / act.sum())
+        self._check_time = prob.check_time
+        self._need, self.allowed, self.vdp = None, None, None
         self._fit(prob.check_time)
 
     def _linear(self, z: list[np.ndarray], nu: np.ndarray) -> tuple[np.ndarray, float]:
@@ -415,7 +422,99 @@ class _Lagrange:
         val = np.full(len(idx), np.inf)
         for mu, w in zip(self.mus, self.ws):
             np.minimum(val, base + mu * left + w[level][idx[:, level]], out=val)
-        return val + 1e-9 * np.maximum(1.0, np.abs(val))
+        return _inflate(val)
+
+    # -- variable fixing and the budget-indexed bound ------------------------------------------
+
+    def prepare(self, need: float) -> None:
+        """For a search that keeps only keys >= ``need``: drop every candidate whose best
+        design through it is bounded below ``need`` (for some mu of the grid), then tabulate
+        ``V[l][i][c]``, the largest ``g . x`` of the layers after l over completions from
+        candidate i costing at most c (costs floored to multiples of ``delta``: a relaxation),
+        so a partial design's bound uses its exact budget left, not a multiplier."""
+        if self._need is not None and self._need <= need <= self._need + 1e-6 * max(1.0, abs(need)):
+            return  # tables for a lower bar stay valid for a higher one
+        chain = self.chain
+        depth = chain.depth
+        gain = [self.g[k] * chain.logs[k] for k in range(depth)]
+        allowed = [np.asarray(k, dtype=bool).copy() for k in chain.keep]
+        for mu, w in zip(self.mus, self.ws):
+            fwd = gain[0] - (
+                mu * self.first if mu > 0 else np.where(np.isfinite(self.first), 0.0, np.inf)
+            )
+            for k in range(depth):
+                if k:
+                    cost = self.cost[k]
+                    step = -mu * cost if mu > 0 else np.where(np.isfinite(cost), 0.0, -np.inf)
+                    fwd = (fwd[:, None] + step).max(axis=0) + gain[k]
+                best = fwd + w[k] + self.h + mu * self.budget
+                allowed[k] &= _inflate(best) >= need
+        self.allowed = allowed
+        self._need = need
+        self.vdp = self._budget_tables(gain, allowed)
+
+    def _budget_tables(self, gain, allowed):
+        chain = self.chain
+        depth = chain.depth
+        sizes = [int(a.sum()) for a in allowed]
+        pairs = sum(a * b for a, b in zip(sizes, sizes[1:]))
+        if min(sizes) == 0 or pairs > BUDGET_PAIRS:
+            return None  # nothing left (pruned anyway), or too many pairs to tabulate
+        budget = int(chain.budget)
+        k_max = max(256, min(BUDGET_CELLS // max(sizes) // depth, BUDGET_WORK // pairs))
+        delta = max(1, -(-(budget + 1) // k_max))
+        n_c = budget // delta + 1
+        rows = [np.full(len(a), -1, dtype=np.int64) for a in allowed]
+        for k, a in enumerate(allowed):
+            rows[k][a] = np.arange(int(a.sum()))
+        tables = [None] * depth
+        cells = np.arange(n_c)
+        last = chain.last[allowed[-1]] // delta
+        tables[-1] = np.where(cells[None, :] >= last[:, None], 0.0, -np.inf)
+        for k in range(depth - 2, -1, -1):
+            cur = np.flatnonzero(allowed[k])
+            nxt = np.flatnonzero(allowed[k + 1])
+            out = np.full((len(cur), n_c), -np.inf)
+            step = chain.step[k + 1]
+            for r, i in enumerate(cur):
+                self._check_time()
+                for s_, j in enumerate(nxt):
+                    st = step[i, j]
+                    if st >= _BIG:
+                        continue
+                    sh = int(st // delta)
+                    if sh >= n_c:
+                        continue
+                    np.maximum(out[r, sh:], gain[k + 1][j] + tables[k + 1][s_, : n_c - sh],
+                               out=out[r, sh:])  # fmt: skip
+            tables[k] = out
+        return rows, tables, delta, n_c
+
+    def budget_bound(self, idx: np.ndarray, spent: np.ndarray, level: int) -> np.ndarray:
+        """The bound with the budget left (``-inf`` for dropped candidates; ``inf`` when the
+        tables were too large to build)."""
+        chain = self.chain
+        ok = np.ones(len(idx), dtype=bool)
+        for k in range(level + 1):
+            ok &= self.allowed[k][idx[:, k]]
+        out = np.where(ok, np.inf, -np.inf)
+        if self.vdp is None or not ok.any():
+            return out
+        rows, tables, delta, n_c = self.vdp
+        sel = np.flatnonzero(ok)
+        val = np.full(len(sel), self.h)
+        for k in range(level + 1):
+            val += self.g[k] * chain.logs[k][idx[sel, k]]
+        left = np.clip((chain.budget - spent[sel]) // delta, 0, n_c - 1).astype(np.int64)
+        val += tables[level][rows[level][idx[sel, level]], left]
+        out[sel] = _inflate(val)
+        return out
+
+
+def _inflate(val: np.ndarray) -> np.ndarray:
+    """Float bounds raised by a relative 1e-9 (their rounding); infinities kept."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(val), val + 1e-9 * np.maximum(1.0, np.abs(val)), val)
 
 
 def _simplex(v: np.ndarray) -> np.ndarray:
@@ -585,6 +684,8 @@ class _Search:
             need = floor + _EPS * max(1.0, abs(floor))
         else:
             need = floor - margin(floor)
+        if lagrange is not None:
+            lagrange.prepare(need)
         kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         n_kept = 0
         stack: list[list] = []  # [level, rows, spent, bounds], rows sorted by bound (desc)
@@ -599,6 +700,8 @@ class _Search:
             bound = key(self.prob, x, tight)
             if lagrange is not None:
                 bound = np.minimum(bound, lagrange.bound(idx, spent, level))
+                if lagrange.allowed is not None:
+                    bound = np.minimum(bound, lagrange.budget_bound(idx, spent, level))
             keep &= bound >= need
             idx, spent, bound = idx[keep], spent[keep], bound[keep]
             self.nodes += len(idx)

@@ -307,6 +307,7 @@ class _Stages:
         fav = list(range(self.n_fav))
         pool = [w for w in self._evaluated() if w in self.extra or self.chain.feasible(w)]
         pool = pool or [self.chain.cheapest_widths()]
+        proved = set(self.best)
         for p in fav:
             if p not in self.best:
                 self.best[p] = max(Decimal(1), *(self.prob.exact_log(p, w) for w in pool))
@@ -319,13 +320,30 @@ class _Stages:
             prof = self._profile_known(ok)
             if prof:
                 value = self._score_value(prof, [1.0] * len(prof), "sum")
+                ok += self._climbed(value, [(self.f_value, self.threshold)], ok)
                 best = max(ok, key=lambda w: _DecKey(value.exact(self.prob, w)))
         best = self._spend(best)
+        # best values not proved: the best known, the answer included (no score above 1)
+        for q in set(range(self.n_fav)) | set(self.profile_idx):
+            if q not in proved:
+                known = [self.prob.exact_log(q, w) for w in [*pool, best]]
+                self.best[q] = max(self.best.get(q, Decimal(0)), *known)
+        if any(p not in proved for p in fav):
+            self.f_value = self._score_value(fav, self.weights, self.kind)
         self.best_f = float(self.f_value.exact(self.prob, best))
-        for q in set(self.profile_idx):  # the answer and the baselines enter the best values
-            if q not in self.best:
-                self.best[q] = max(self.prob.exact_log(q, w) for w in [*pool, best])
         return best
+
+    def _climbed(self, value: _Value, cons_exact, designs) -> list[tuple[int, ...]]:
+        """A quick hill climb on ``value`` from the best design of the grid (a fraction of a
+        second), kept only if it meets the constraints exactly."""
+        search = self.searches[False]
+        grid = [w for w in designs if self.chain.index(w) is not None]
+        if not grid:
+            return []
+        start = max(grid, key=lambda w: _DecKey(value.exact(self.prob, w)))
+        cons = [(v, float(t)) for v, t in cons_exact]
+        found = search.widths(search.climb(value, cons, list(self.chain.index(start))))
+        return [found] if self._exact_ok(found, cons_exact) else []
 
     def _evaluated(self) -> list[tuple[int, ...]]:
         """Designs whose favored bounds are all known exactly (no new tree DP needed)."""

@@ -206,3 +206,15 @@ def test_docs_tables_are_the_recorded_runs(capsys):
     assert len(rows) > 60
     missing = [row for row in rows if row not in page]
     assert not missing, f"docs/training.md lacks {missing[:3]}: paste the --no-train output"
+
+
+def test_docs_tables_of_the_current_defaults(capsys):
+    """The table of the current defaults' run (docs/img/training-runs-v3.json) is on the page,
+    and its recommendations are today's: recomputed, not only as recorded."""
+    runs = EXAMPLES.parent / "docs" / "img" / "training-runs-v3.json"
+    assert _script().main(["--grid-r", "--resume", str(runs), "--no-train"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    page = (EXAMPLES.parent / "docs" / "training.md").read_text(encoding="utf-8")
+    assert len(rows) > 25 and not [row for row in rows if row not in page]
+    records = json.loads(runs.read_text())
+    assert {t["spec"] for t in records["trainings"]} == {"examples/digits_32x32.toml"}

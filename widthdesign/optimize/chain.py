@@ -424,9 +424,9 @@ def describe_candidates(cands: Sequence[Sequence[int]]) -> str:
 
 # -- the domain of one recommendation -------------------------------------------------------
 
-#: bytes of the chain's tables allowed (about 40 bytes per pair of consecutive candidates)
+#: bytes of the chain's tables allowed (about 64 bytes per pair of consecutive candidates)
 MEMORY_LIMIT = 1 << 30
-_BYTES_PER_PAIR = 40
+_BYTES_PER_PAIR = 64
 
 
 @dataclass(frozen=True)

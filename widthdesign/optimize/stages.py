@@ -52,6 +52,11 @@ PROGRESS_EVERY = 1.0
 STAGES = ("best", "objective", "breadth", "widths")
 
 
+def _width_key(widths) -> int:
+    """The product of the widths: the same order as the sum of their log2, exactly."""
+    return math.prod(int(w) for w in widths)
+
+
 class _Stages:
     """Runs the stages on one problem and scores designs against the best values."""
 
@@ -136,21 +141,25 @@ class _Stages:
             # 4. breadth: the mean score over the profile (its score bounds first)
             self._enter("breadth")
             prof = [q for q in self.profile_idx if self._best_value(q) > 0]
+            final = None
             if prof:
+                # every design reaching the best breadth: the tie-breaks compare them directly
                 self.breadth_value = self._score_value(prof, [1.0] * len(prof), "sum")
                 floors = winners + self._beam(self.breadth_value, cons)
-                b_star, winners = self.maximize(self.breadth_value, cons, floor_designs=floors)
-                cons.append((self.breadth_value, b_star))
+                _, final = self.maximize(
+                    self.breadth_value, cons, floor_designs=floors, all_winners=True
+                )
             done["breadth"] = True
             self._report("breadth")
             # 5. tie-breaks: the widest designs, then the cheapest, then the smallest widths
             self._enter("widths")
-            _, final = self.maximize(
-                _Value("widths"), cons, floor_designs=winners, all_winners=True
-            )
+            if final is None:  # no profile: the widest designs within the slack, searched
+                _, final = self.maximize(
+                    _Value("widths"), cons, floor_designs=winners, all_winners=True
+                )
             done["widths"] = True
             self._report("widths")
-            return min(final, key=lambda w: (self.chain.cost(w), w)), done
+            return min(final, key=lambda w: (-_width_key(w), self.chain.cost(w), w)), done
         except _Timeout:
             return self.fallback(done), done
         except _TooMany:

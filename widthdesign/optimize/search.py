@@ -98,7 +98,7 @@ SUFFIX_VALUES = 64
 #: the heuristic's paired moves stay within this many candidates of the current widths
 PAIR_WINDOW = 6
 #: the Lagrangian bound's multipliers of the budget: the fitted one times 2^e
-MU_GRID = tuple(e / 2 for e in range(-8, 9) if e)
+MU_GRID = (-2.0, -1.0, 1.0, 2.0)
 #: cells of the budget-indexed tables (floats: 8 bytes each; 128 MB), pairs of candidates
 #: of consecutive layers they tabulate, and cells times pairs (the work: about a second)
 BUDGET_CELLS = 1 << 24
@@ -694,14 +694,20 @@ class _Search:
             nonlocal need, n_kept
             if not len(idx):
                 return
+            if lagrange is not None:  # the cheap bound first: the others only for survivors
+                lag = lagrange.bound(idx, spent, level)
+                if lagrange.allowed is not None:
+                    lag = np.minimum(lag, lagrange.budget_bound(idx, spent, level))
+                pre = lag >= need
+                idx, spent, lag = idx[pre], spent[pre], lag[pre]
+                if not len(idx):
+                    return
             x = self._bound_rows(idx, spent, level)
             tight = self._tight(parts, idx, spent, level)
             keep = self._passes(x, key, cons, -math.inf, tight)
             bound = key(self.prob, x, tight)
             if lagrange is not None:
-                bound = np.minimum(bound, lagrange.bound(idx, spent, level))
-                if lagrange.allowed is not None:
-                    bound = np.minimum(bound, lagrange.budget_bound(idx, spent, level))
+                bound = np.minimum(bound, lag)
             keep &= bound >= need
             idx, spent, bound = idx[keep], spent[keep], bound[keep]
             self.nodes += len(idx)

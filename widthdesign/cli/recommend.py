@@ -251,7 +251,8 @@ def recommendation_text(rec: Any) -> str:
     lines.append(table(prow, header))
     lines.append(
         "score = log2(upper bound) / best log2: the share of the best this interaction can get "
-        "over the designs searched (within the budget, the floors and the ratio bound)"
+        "over the designs searched (within the budget, the floors and the ratio bound); a "
+        "baseline not searched may score higher"
     )
     if not rec.optimal:
         lines.append(

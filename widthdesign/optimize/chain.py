@@ -256,15 +256,13 @@ class _Chain:
         if k > level + 1:
             pos = np.searchsorted(self.reach[level][k], left, side="right") - 1
             return np.maximum(pos, 0)
-        out = np.zeros(len(last), dtype=np.int64)
-        order = np.argsort(last, kind="stable")
-        values, starts = np.unique(last[order], return_index=True)
-        bounds = list(starts[1:]) + [len(order)]
         table = self.next_reach[level]
-        for i, lo, hi in zip(values.tolist(), starts.tolist(), bounds):
-            sel = order[lo:hi]
-            pos = np.searchsorted(table[i], left[sel], side="right") - 1
-            out[sel] = np.maximum(pos, 0)
+        out = np.empty(len(last), dtype=np.int64)
+        rows = max(1, (1 << 22) // max(1, table.shape[1]))  # blocks of 4M comparisons
+        for lo in range(0, len(last), rows):
+            sel = slice(lo, lo + rows)
+            count = (table[last[sel]] <= left[sel, None]).sum(axis=1)  # nondecreasing in j
+            out[sel] = np.maximum(count - 1, 0)
         return out
 
     def cheapest_widths(self) -> tuple[int, ...]:

@@ -252,9 +252,9 @@ class _Lagrange:
     is at most any convex combination ``lambda`` of its rows, the constraints enter with
     multipliers ``nu >= 0``. ``W[l][i]`` is the largest ``g . x - mu cost`` of the layers after
     l over completions from candidate i, so a partial design is bounded in O(1) per row.
-    The multipliers come from a projected subgradient descent on the bound of the empty
-    design (the Lagrangian dual), started at the rows active at the best known design; any
-    values on their simplices are valid, so the descent only sharpens the bound."""
+    The multipliers come from a bundle method on the bound of the empty design (the
+    Lagrangian dual), started at the rows active at the best known design; any values on
+    their simplices are valid, so the fit only sharpens the bound."""
 
     ITERATIONS = 40
 
@@ -517,18 +517,6 @@ def _inflate(val: np.ndarray) -> np.ndarray:
         return np.where(np.isfinite(val), val + 1e-9 * np.maximum(1.0, np.abs(val)), val)
 
 
-def _simplex(v: np.ndarray) -> np.ndarray:
-    """The Euclidean projection of v on the probability simplex (sorting algorithm)."""
-    if len(v) == 1:
-        return np.ones(1)
-    u = np.sort(v)[::-1]
-    css = np.cumsum(u) - 1
-    k = np.arange(1, len(v) + 1)
-    rho = np.flatnonzero(u - css / k > 0)[-1]
-    out = np.maximum(v - css[rho] / (rho + 1), 0.0)
-    return out / out.sum()
-
-
 # -- the search -----------------------------------------------------------------------------
 
 
@@ -635,15 +623,10 @@ class _Search:
             if table is None:
                 continue
             values, cost, sub = table
-            bound = np.full(len(idx), -np.inf)
-            order = np.argsort(last, kind="stable")
-            uniq, starts = np.unique(last[order], return_index=True)
-            ends = list(starts[1:]) + [len(order)]
-            for i, lo, hi in zip(uniq.tolist(), starts.tolist(), ends):
-                sel = order[lo:hi]
-                n_ok = np.searchsorted(cost[level][i], left[sel], side="right")
-                at = np.minimum(n_ok, len(values) - 1) if sub else np.maximum(n_ok - 1, 0)
-                bound[sel] = np.where(n_ok > 0, values[at], -np.inf)
+            # the values affordable (cost nondecreasing in the value): at most 64 per row
+            n_ok = (cost[level][last] <= left[:, None]).sum(axis=1)
+            at = np.minimum(n_ok, len(values) - 1) if sub else np.maximum(n_ok - 1, 0)
+            bound = np.where(n_ok > 0, values[at], -np.inf)
             out[p] = bound + 1e-9 * np.maximum(1.0, np.abs(bound))
         return out
 

@@ -29,10 +29,19 @@ $(TRAIN_STAMP): $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/widthdesign inspect examples/levine_64x64.toml
 	$(VENV)/bin/widthdesign cut examples/paper_1d_n16.toml --part left-right --part even-odd --part blocks:2
+	@echo "== design from data: which inputs the pooling should keep together (mirror pairs here)"
 	$(VENV)/bin/widthdesign profile examples/paper_1d_n16.toml examples/mirror_pairs_n16.csv
 	$(VENV)/bin/widthdesign arrange examples/paper_1d_n16.toml examples/mirror_pairs_n16.csv
+	@echo "== favor global: long-range interactions need wide deep layers (Levine et al.)"
 	$(VENV)/bin/widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor global \
 		--report demo-report --force
+	@echo "== favor local: short-range interactions need wide early layers"
+	$(VENV)/bin/widthdesign recommend examples/levine_64x64.toml --budget 8736 --favor local
+	@echo "== side by side: the same budget, the favor moves the width"
+	@$(PY) -c 'import widthdesign as wd; a = wd.load("examples/levine_64x64.toml"); \
+		g, l = (wd.recommend(a, 8736, f) for f in ("global", "local")); \
+		print("layer  global  local"); \
+		[print(f"r{i:<5} {x:>6} {y:>6}") for i, (x, y) in enumerate(zip(g.widths, l.widths))]'
 	@echo "Report: demo-report/index.html (figures and summary.md beside it)"
 
 test: $(TRAIN_STAMP)

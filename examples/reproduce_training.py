@@ -45,6 +45,7 @@ from widthdesign import train
 from widthdesign.spec import atomic_write_text
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 SPEC = HERE / "digits_32x32.toml"
 TASKS = ("global", "local")
 BASELINES = ("uniform", "wide-base", "wide-tip")
@@ -88,6 +89,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--workers", type=int, default=2, help="training processes (1 thread each)")
     ap.add_argument("--time-limit", type=float, default=120.0, help="seconds per recommend")
     ap.add_argument(
+        "--choices",
+        default=None,
+        help="candidate widths of the recommendations, comma-separated (default recommend's; "
+        "the first run of docs/training.md used the powers of two 1,2,4,...,1024)",
+    )
+    ap.add_argument(
+        "--min-width",
+        default="auto",
+        help="recommend's width floor (default auto, recommend's default; the powers-of-two "
+        "run of docs/training.md used 2)",
+    )
+    ap.add_argument(
         "--quick", action="store_true", help="r = 4, 4000 samples, 6 epochs, no slack grid"
     )
     ap.add_argument("--json", help="write one record per run here (rewritten after each run)")
@@ -101,11 +114,31 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument(
         "--no-train", action="store_true", help="only report the --resume records (no training)"
     )
+    ap.add_argument(
+        "--recorded",
+        action="store_true",
+        help="with --resume: the designs (names and widths) as recorded there, not recomputed "
+        "by this recommend (a run of an older version reports as it was measured)",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.r, args.grid_r, args.epochs, args.n_train, args.n_test = [4], [], 6, 4000, 1000
     args.max_ratio = [None if q.lower() == "none" else float(q) for q in args.max_ratio]
+    args.min_width = args.min_width if args.min_width == "auto" else int(args.min_width)
+    args.choices = None if args.choices is None else [int(c) for c in args.choices.split(",")]
     return args
+
+
+def spec_path(spec: str) -> str:
+    """The spec as recorded in the JSON: relative to the repository when inside it."""
+    path = Path(spec).resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def load_spec(spec: str):
+    """Load a recorded spec path (relative ones are relative to the repository)."""
+    path = Path(spec)
+    return wd.load(path if path.is_absolute() else ROOT / path)
 
 
 def config(args) -> dict:
@@ -135,8 +168,6 @@ def baseline(name: str, r: int, arch, budget: int) -> tuple[int, ...]:
 def recommended(arch, budget: int, favor: str, time_limit: float, **settings):
     """The recommendation's widths, or None when there is none (no design meets the floors
     and the ratio bound within the budget, or this widthdesign lacks a setting)."""
-    # the documented run used a width floor of 2; its result made `auto` the default since
-    settings = {"min_width": 2, **settings}
     try:
         rec = wd.recommend(arch, budget, favor, time_limit=time_limit, **settings)
     except TypeError:
@@ -159,7 +190,14 @@ def designs(args, arch) -> list[tuple[str, int, str, tuple[int, ...]]]:
                 named[name] = baseline(name, r, arch, budget)
             elif name in ("local", "global"):
                 log(f"recommend --favor {name} --budget {budget} (r={r})")
-                named[name] = recommended(arch, budget, name, args.time_limit)
+                named[name] = recommended(
+                    arch,
+                    budget,
+                    name,
+                    args.time_limit,
+                    min_width=args.min_width,
+                    choices=args.choices,
+                )
         if args.prototype and r == 8:
             named.update(PROTOTYPES)
         if args.probes and r == 8:
@@ -170,7 +208,7 @@ def designs(args, arch) -> list[tuple[str, int, str, tuple[int, ...]]]:
                 log(f"recommend --favor {favor} --choices {args.step}..{8 * r} step {args.step}")
                 choices = list(range(args.step, 8 * r + 1, args.step))
                 named[f"{favor} step{args.step}"] = recommended(
-                    arch, budget, favor, args.time_limit, choices=choices
+                    arch, budget, favor, args.time_limit, choices=choices, min_width=args.min_width
                 )
         if r in args.grid_r:
             for favor in ("local", "global"):
@@ -178,7 +216,16 @@ def designs(args, arch) -> list[tuple[str, int, str, tuple[int, ...]]]:
                     for q in args.max_ratio:
                         name = f"{favor} s={s:g} q={'none' if q is None else f'{q:g}'}"
                         log(f"recommend --favor {favor} --slack {s:g} --max-ratio {q} (r={r})")
-                        w = recommended(arch, budget, favor, args.time_limit, slack=s, max_ratio=q)
+                        w = recommended(
+                            arch,
+                            budget,
+                            favor,
+                            args.time_limit,
+                            slack=s,
+                            max_ratio=q,
+                            min_width=args.min_width,
+                            choices=args.choices,
+                        )
                         if w is not None:
                             own[name] = w
         for task in args.tasks:
@@ -201,7 +248,7 @@ def _data(task: str, n_train: int, n_test: int, seed: int):
 
 def run_one(job: dict) -> dict:
     """Train one (task, widths, seed); runs in a worker process with one torch thread."""
-    arch = wd.load(job["spec"])
+    arch = load_spec(job["spec"])
     data = _data(job["task"], job["n_train"], job["n_test"], job["seed"])
     res = train.train_and_eval(
         arch, job["widths"], data, job["flavor"], epochs=job["epochs"], seed=job["seed"]
@@ -404,17 +451,29 @@ def main(argv=None) -> int:
     t0 = time.monotonic()
     arch = wd.load(args.spec)
     cfg = config(args)
-    todo = designs(args, arch)
+    if args.recorded and args.resume:
+        old_runs = json.loads(Path(args.resume).read_text())["runs"]
+        todo = list(
+            dict.fromkeys((x["task"], x["r"], x["design"], tuple(x["widths"])) for x in old_runs)
+        )
+    else:
+        todo = designs(args, arch)
     jobs = {}
     for task, _, _, w in todo:
         for seed in range(args.seeds):
-            job = cfg | {"spec": args.spec, "task": task, "widths": list(w), "seed": seed}
+            job = cfg | {
+                "spec": spec_path(args.spec),
+                "task": task,
+                "widths": list(w),
+                "seed": seed,
+            }
             jobs.setdefault(key(job), job)
     done: dict[tuple, dict] = {}
     if args.resume and Path(args.resume).exists():
         old = json.loads(Path(args.resume).read_text())
         if old.get("config") == cfg:
-            done = {key(x): x for x in old["trainings"]}
+            # spec paths recorded before they were relative to the repository
+            done = {key(x): x | {"spec": spec_path(args.spec)} for x in old["trainings"]}
         else:
             log(f"--resume {args.resume}: other settings ({old.get('config')}); not reused")
 

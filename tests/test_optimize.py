@@ -37,22 +37,26 @@ def brute_force(arch, budget, favor, cost="params", choices=None, objective="sum
     exact bounds (core DP on Python ints), scores L/I with I the best over feasible designs,
     F, then breadth within the slack, then the product of widths, cost, smallest widths.
 
-    Candidates come from ``optimize._candidates`` (floors, limits, fixed: tested apart).
+    The domain: the candidate grid (``optimize._candidates``: floors, limits, fixed, tested
+    apart) plus every baseline (``optimize.baseline_designs``, tested apart) that meets the
+    budget, the floors, the limits, the fixed widths and the ratio bound, checked here.
     Returns the widths, or None when no design is feasible.
     """
     with localcontext() as ctx:
         ctx.prec = 60
         fav = optimize.parse_favor(favor, arch)
         cands, _ = optimize._candidates(arch, choices, limits, fixed, min_width)
-        designs = [
-            w
-            for w in itertools.product(*cands)
-            if wd.cost(arch, cost, w) <= budget
-            and (max_ratio is None or all(max(a, b) <= max_ratio * min(a, b) for a, b in
-                                          zip(w, w[1:])))
-        ]  # fmt: skip
+
+        def smooth(w):
+            return max_ratio is None or all(max(a, b) <= max_ratio * min(a, b)
+                                            for a, b in zip(w, w[1:]))  # fmt: skip
+
+        designs = [w for w in itertools.product(*cands)
+                   if wd.cost(arch, cost, w) <= budget and smooth(w)]  # fmt: skip
         if not designs:
             return None
+        designs += [w for w in baselines_in_domain(arch, budget, cost, choices, limits, fixed,
+                                                    min_width, smooth) if w not in designs]  # fmt: skip
         profile = []
         for label in optimize.profile_partitions(arch):
             try:
@@ -91,9 +95,41 @@ def brute_force(arch, budget, favor, cost="params", choices=None, objective="sum
         return min(ok, key=lambda w: (wd.cost(arch, cost, w), w))
 
 
+def baselines_in_domain(arch, budget, cost, choices, limits, fixed, min_width, smooth):
+    """The baselines that meet the budget, the floors (min width; top >= classes unless the
+    top layer is limited or fixed), the limits, the fixed widths, the ratio bound and lie in
+    the range of the candidates given (before the floors) of every layer not fixed."""
+    limits, fixed = dict(limits or {}), dict(fixed or {})
+    top = arch.depth - 1
+    given = optimize.DEFAULT_CHOICES if choices is None else choices
+    per_layer = given if isinstance(given[0], (list, tuple)) else [given] * arch.depth
+
+    def meets(w):
+        for k, x in enumerate(w):
+            lo, hi = limits.get(k, (None, None))
+            if k not in fixed and not min(per_layer[k]) <= x <= max(per_layer[k]):
+                return False
+            if k in fixed and x != fixed[k]:
+                return False
+            if k in limits and ((lo is not None and x < lo) or (hi is not None and x > hi)):
+                return False
+            if k not in fixed and k not in limits and x < min_width:
+                return False
+        free_top = top not in limits and top not in fixed
+        return not (free_top and w[top] < arch.classes)
+
+    found = optimize.baseline_designs(arch, cost, budget, fixed=fixed).values()
+    return [tuple(w) for w in found if wd.cost(arch, cost, w) <= budget and smooth(w) and meets(w)]
+
+
 def assert_maximal(rec, arch, cands, ratio):
-    """Raising any single layer to its next candidate breaks the budget or the ratio."""
+    """Raising any single layer to its next candidate breaks the budget or the ratio (for a
+    design of the grid; a baseline of the domain off the grid has no next candidate)."""
     widths = rec.widths
+    if any(w not in cs for w, cs in zip(widths, cands)):
+        inside = [b.widths for n, b in rec.baselines.items() if not rec.baseline_misses[n]]
+        assert widths in inside, widths
+        return
     for k, w in enumerate(widths):
         wider = [c for c in cands[k] if c > w]
         if not wider:
@@ -214,6 +250,11 @@ def test_recommend_matches_exhaustive_search(name, favor, budget, opts):
     cands, _ = optimize._candidates(arch, opts.get("choices"), opts.get("limits"),
                                     opts.get("fixed"), opts.get("min_width", 2))  # fmt: skip
     assert_maximal(rec, arch, cands, ratio)
+    # no baseline of the domain beats the proved optimum or scores above 100 %
+    for name, base in rec.baselines.items():
+        if not rec.baseline_misses[name]:
+            assert all(s.score <= 1 + 1e-12 for s in base.scores + base.profile), name
+            assert base.objective <= rec.best_objective + 1e-12, name
     # scores are the exact bounds over the exact best values
     for s in rec.design.scores:
         b = wd.bounds(rec.arch, s.partition)
@@ -500,7 +541,14 @@ def test_cli_json_keys():
     assert data["slack"] == optimize.DEFAULT_SLACK and data["max_ratio"] == 2.0
     assert set(data["partitions"][0]) >= {"partition", "upper_bound", "score", "best_log2_upper"}
     assert set(data["baselines"]) == {"uniform", "wide-base", "wide-tip", "spec"}
-    assert data["partitions"][0]["score"] == 1.0
+    # the default candidates give the favor room: F within the slack of F*, at most 1
+    assert 0.95 * data["best_objective"] <= data["objective"] <= data["best_objective"] <= 1
+    assert data["domain"] == "multiples of 8 from 24 to 1024, plus the baselines uniform"
+    assert data["candidates"] == [list(range(24, 1025, 8))] * 6
+    uniform, spec = data["baselines"]["uniform"], data["baselines"]["spec"]
+    assert uniform["in_domain"] is True and uniform["misses"] == []
+    assert spec["in_domain"] is False
+    assert spec["misses"] == ["r4 = 16 < min width 19", "r5 = 16 < min width 19"]
 
 
 def test_cli_table_and_options(tmp_path):

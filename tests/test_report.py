@@ -697,7 +697,8 @@ def test_candidates_are_summarized():
 
 def test_report_tables_show_scores_as_percentages(tmp_path):
     arch = wd.load(PAPER)
-    rec = optimize.recommend(arch, 200, ["left-right", "even-odd"], min_width=2)
+    powers = [2**k for k in range(11)]  # the candidates the text below describes
+    rec = optimize.recommend(arch, 200, ["left-right", "even-odd"], min_width=2, choices=powers)
     report.write_report(tmp_path / "r", arch, ["left-right"], recommendation=rec)
     md = (tmp_path / "r" / "summary.md").read_text()
     pct = lambda x: f"{100 * x:.1f} %"  # noqa: E731

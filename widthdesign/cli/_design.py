@@ -96,7 +96,8 @@ def optimizer_options(fn: Callable) -> Callable:
         "--choices",
         metavar="W,W,...|A..B[:S]",
         help="Candidate widths: a list, or a range A..B with step S (8..512:8); default "
-        "powers of two 1..1024, before the floors.",
+        "1..15 and the multiples of 8 from 16 to 1024, before the floors. The baselines that "
+        "meet the budget and floors are searched too.",
     )
     @click.option(
         "--objective",

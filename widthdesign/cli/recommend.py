@@ -14,25 +14,56 @@ from ._design import _require_favor, _sweep, optimizer_options, report_options, 
 
 
 class _SolveProgress:
-    """Solver progress on stderr, only once a solve has run for more than a second."""
+    """Solver progress on stderr once a solve has run for more than a second: the stage, the
+    best value found (incumbent) and the bound still open. On a terminal one line is
+    rewritten; otherwise (a pipe, a log file) every update is its own line."""
 
-    def __init__(self, delay: float = 1.0):
+    def __init__(self, delay: float = 1.0, *, stream=None):
         self.start, self.delay, self.shown = time.monotonic(), delay, False
+        self.stream = stream
+        self.tty = _isatty(stream)
 
     def __call__(self, info: dict) -> None:
         if time.monotonic() - self.start <= self.delay:
             return
         self.shown = True
         click.echo(
-            f"\rrecommend: stage {info['stage']} done, {info['round']} searches "
-            f"({info['seconds']:.1f} s)   ",
+            ("\r" if self.tty else "") + progress_line(info) + ("   " if self.tty else ""),
             err=True,
-            nl=False,
+            nl=not self.tty,
         )
 
     def close(self) -> None:
-        if self.shown:
+        if self.shown and self.tty:
             click.echo("", err=True)
+
+
+def _isatty(stream) -> bool:
+    import sys
+
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def progress_line(info: dict) -> str:
+    """One progress update of the solver.
+
+    >>> progress_line({"stage": "breadth", "done": False, "round": 9, "seconds": 3.25,
+    ...                "incumbent": 0.98325, "bound": 0.98352})
+    'recommend: breadth: best 0.98325, bound 0.98352, 9 searches (3.2 s)'
+    >>> progress_line({"stage": "objective", "done": True, "round": 2, "seconds": 1.0})
+    'recommend: stage objective done, 2 searches (1.0 s)'
+    """
+    tail = f"{info['round']} searches ({info['seconds']:.1f} s)"
+    if info.get("done", True):
+        return f"recommend: stage {info['stage']} done, {tail}"
+    best = info.get("incumbent")
+    found = "" if best is None else f"best {best:.5g}, "
+    bound = "" if info.get("bound") is None else f"bound {info['bound']:.5g}, "
+    return f"recommend: {info['stage']}: {found}{bound}{tail}"
 
 
 @click.command()
@@ -193,9 +224,11 @@ def recommendation_text(rec: Any) -> str:
         + ", ".join(f"{p} (w={w:g})" for p, w in rec.favor)
         + f"; objective {rec.objective_kind} of scores; slack {rec.slack:g}, max ratio {ratio}",
         "floors: " + (", ".join(rec.floors) or "none"),
+        f"searched: {rec.searched}" if rec.searched else "",
         f"{status}: {st.get('rounds')} searches, {st.get('cuts')} cuts, {st.get('seconds')} s",
         "",
     ]
+    lines = [line for line in lines[:-1] if line] + [""]
     rows = [[f"r{i}"] + [d.widths[i] for d in designs] for i in range(arch.depth)]
     rows.append([f"cost ({rec.cost_model})"] + [d.cost for d in designs])
     rows.append(["objective F"] + [_pct(d.objective) for d in designs])
@@ -219,9 +252,30 @@ def recommendation_text(rec: Any) -> str:
     lines.append(table(prow, header))
     lines.append(
         "score = log2(upper bound) / best log2: the share of the best this interaction can get "
-        "within the budget (over 100 %: the design is outside the budget or the floors)"
+        "over the designs searched (within the budget, the floors and the ratio bound); a "
+        "baseline not searched may score higher"
     )
+    if not rec.optimal:
+        lines.append(
+            "not proved: the best values of the stages left open are the best found so far "
+            f"(stages proved: {', '.join(k for k, v in rec.stages.items() if v) or 'none'})"
+        )
+    lines.extend(_baseline_notes(rec))
     return "\n".join(lines)
+
+
+def _baseline_notes(rec: Any) -> list[str]:
+    """Per baseline: searched (it meets the budget and floors), or what it misses (then it
+    can score over 100 %: the best values are taken over the designs searched)."""
+    misses = getattr(rec, "baseline_misses", {}) or {}
+    out = []
+    for name in rec.baselines:
+        missed = misses.get(name, ())
+        if missed:
+            out.append(f"  {name}: not searched, misses {', '.join(missed)}")
+        else:
+            out.append(f"  {name}: meets the budget and floors, searched")
+    return ["baselines:", *out] if out else []
 
 
 def _pct(x: float) -> str:

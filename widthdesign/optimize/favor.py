@@ -52,7 +52,7 @@ def parse_favor(spec, arch: Architecture) -> list[tuple[Partition, float]]:
                 text, _, wtext = text.rpartition("=")
                 text = text.strip()
                 weight = _parse_weight(wtext, item)
-            parts = [parse_partition(s, arch) for s in _expand(text, arch)]
+            parts = [_parse_as_typed(s, text, arch) for s in _expand(text, arch)]
         else:
             parts = [cuts.as_partition(arch, item)]
         w = _check_weight(1.0 if weight is None else weight, item)
@@ -125,6 +125,18 @@ def _expand(text: str, arch: Architecture) -> list[str]:
             raise PartitionError(f"Partition {text!r}: scale {arg!r} is not a positive integer")
         return [f"blocks:{arg}" if rank == 1 else f"checkerboard:{arg}"]
     return [text]
+
+
+def _parse_as_typed(label: str, typed: str, arch: Architecture) -> Partition:
+    """Parse an expanded shorthand; its errors name what the user typed (``scale:64``), not
+    the partition it stands for (``blocks:64``)."""
+    try:
+        return parse_partition(label, arch)
+    except PartitionError as err:
+        if label == typed:
+            raise
+        msg = str(err).replace(f"Partition {label!r}", f"favor {typed!r} ({label})")
+        raise PartitionError(msg) from None
 
 
 def _parse_weight(text: str, item) -> float:

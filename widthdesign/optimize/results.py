@@ -90,6 +90,20 @@ class Recommendation:
     stages: dict[str, bool] = field(default_factory=dict)
     best_objective: float = 0.0
     candidates: tuple[tuple[int, ...], ...] = ()  # per layer, after floors, limits, fixed
+    domain: str = ""  # the candidate grid in words
+    baseline_misses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def searched(self) -> str:
+        """The domain of the proof in words: the candidate grid and the baselines in it.
+
+        Every baseline that meets the budget, the floors and the ratio bound belongs to the
+        domain (``baseline_misses`` empty), so none of them can beat a proved optimum.
+        """
+        inside = [n for n in self.baselines if not self.baseline_misses.get(n)]
+        if not inside:
+            return self.domain
+        return f"{self.domain}, plus the baselines {', '.join(inside)}"
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -123,6 +137,7 @@ class Recommendation:
             "min_width": self.min_width,
             "floors": list(self.floors),
             "candidates": [list(c) for c in self.candidates],
+            "domain": self.searched,
             "optimal": self.optimal,
             "stages": dict(self.stages),
             "favor": [{"partition": p, "weight": w} for p, w in self.favor],
@@ -133,6 +148,8 @@ class Recommendation:
                 name: {
                     **d.to_dict(),
                     "gains": {k: round(v, 9) for k, v in self.gains(name).items()},
+                    "in_domain": not self.baseline_misses.get(name),
+                    "misses": list(self.baseline_misses.get(name, ())),
                 }
                 for name, d in self.baselines.items()
             },

@@ -1,4 +1,20 @@
-"""Exact branch and bound over the chain of layers, with lazily generated min cuts."""
+"""Exact branch and bound over the chain of layers, with lazily generated min cuts.
+
+The engine of :mod:`widthdesign.optimize.stages`: exact values, the problem (partitions and
+their generated cuts), the objectives (:class:`_Value`) and :class:`_Search`, a depth-first
+branch and bound over partial designs in vectorized chunks. Memory is bounded: at most one
+chunk of ``CHUNK`` partial designs per layer is open at a time (plus the winners kept), so it
+grows with the depth and the candidates per layer, never with candidates^depth.
+
+Bounds of a partial design (layers fixed up to some level, the others open), each valid for
+every completion within the budget, the smallest taken:
+
+- the relaxed objective with every open layer at the widest width it can still afford;
+- per partition, the best value the cuts through one open layer allow (suffix tables);
+- a Lagrangian bound: the objective and the constraints linearized at the best known
+  design (averages of its active cuts, each above the min cut), plus ``mu`` times the budget
+  left, maximized over completions by one chain dynamic program per stage.
+"""
 
 from __future__ import annotations
 
@@ -69,6 +85,40 @@ class _Timeout(Exception):
     pass
 
 
+class _TooMany(Exception):
+    """More tied designs than :data:`MAX_KEPT` to keep for the exact comparison."""
+
+
+#: partial designs per vectorized chunk (rows x candidates of the next layer)
+CHUNK = 1 << 15
+#: complete designs kept for the exact comparison of one search (ties within tolerance)
+MAX_KEPT = 1 << 20
+#: values per suffix table (memory: values x candidates^2 per layer, in blocks)
+SUFFIX_VALUES = 64
+#: the heuristic's paired moves stay within this many candidates of the current widths
+PAIR_WINDOW = 6
+#: the Lagrangian bound's multipliers of the budget: the fitted one times 2^e
+MU_GRID = (-2.0, -1.0, 1.0, 2.0)
+#: cells of the budget-indexed tables (floats: 8 bytes each; 128 MB), pairs of candidates
+#: of consecutive layers they tabulate, and cells times pairs (the work: about a second)
+BUDGET_CELLS = 1 << 24
+BUDGET_PAIRS = 1 << 14
+BUDGET_WORK = 1 << 28
+#: elements per block of a min-plus product (int64: 32 MB)
+BLOCK = 1 << 22
+
+
+def _min_plus(step: np.ndarray, suf: np.ndarray) -> np.ndarray:
+    """``out[v, i] = min_j step[i, j] + suf[v, j]`` in blocks of ``BLOCK`` elements."""
+    n_v, (n_i, n_j) = len(suf), step.shape
+    out = np.empty((n_v, n_i), dtype=np.int64)
+    rows = max(1, BLOCK // max(1, n_i * n_j))
+    for lo in range(0, n_v, rows):
+        part = step[None, :, :] + suf[lo : lo + rows, None, :]
+        out[lo : lo + rows] = np.minimum(part.min(axis=2), _BIG)
+    return out
+
+
 class _Problem:
     """Partitions (favored and profile), their generated cuts and exact evaluations."""
 
@@ -82,10 +132,14 @@ class _Problem:
         self.counts_cache: dict[tuple, tuple[int, ...]] = {}
         self.log_m = math.log2(arch.channels)
         self.evaluations = 0
+        self.heartbeat = None  # progress callback of the stages
 
     def check_time(self) -> None:
+        """Called from every loop: out of time raises, and a long stage reports progress."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise _Timeout
+        if self.heartbeat is not None:
+            self.heartbeat()
 
     def counts(self, p: int, widths: tuple[int, ...]) -> tuple[int, ...]:
         """Exact min cut count vector of partition p (tree DP), added to its cuts."""
@@ -162,6 +216,25 @@ class _Value:
             return np.sum(vals, axis=0)
         return np.min(vals, axis=0)
 
+    def pieces(self, prob: _Problem) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The value as a sum of minima of affine functions of the log widths (network
+        order): ``sum_g min_rows(A_g x + b_g)`` over the generated cuts (and the caps)."""
+        depth = prob.arch.depth
+        if self.kind == "widths":
+            return [(np.ones((1, depth)), np.zeros(1))]
+        caps = self.caps or (math.inf,) * len(self.parts)
+        groups = []
+        for p, c, cap in zip(self.parts, self.coefs, caps):
+            mat = prob.mats[p]
+            a, b = c * mat[:, 1:], c * mat[:, 0] * prob.log_m
+            if math.isfinite(cap):
+                a = np.vstack([a, np.zeros((1, depth))])
+                b = np.append(b, c * cap * (1 + _TOL))
+            groups.append((a, b))
+        if self.kind == "min":  # min over terms of min over rows: one minimum
+            return [(np.vstack([g[0] for g in groups]), np.concatenate([g[1] for g in groups]))]
+        return groups
+
     def exact(self, prob: _Problem, widths: tuple[int, ...]) -> Decimal:
         if self.kind == "widths":
             return _dlog2(math.prod(widths))
@@ -170,13 +243,287 @@ class _Value:
             return sum(vals, Decimal(0)) if self.kind == "sum" else min(vals)
 
 
+# -- the Lagrangian bound -------------------------------------------------------------------
+
+
+class _Lagrange:
+    """``key(d) <= g . x(d) + h + mu (budget - cost(d))`` for every design ``d`` meeting the
+    constraints: each minimum of the key and of the constraints (see :meth:`_Value.pieces`)
+    is at most any convex combination ``lambda`` of its rows, the constraints enter with
+    multipliers ``nu >= 0``. ``W[l][i]`` is the largest ``g . x - mu cost`` of the layers after
+    l over completions from candidate i, so a partial design is bounded in O(1) per row.
+    The multipliers come from a bundle method on the bound of the empty design (the
+    Lagrangian dual), started at the rows active at the best known design; any values on
+    their simplices are valid, so the fit only sharpens the bound."""
+
+    ITERATIONS = 40
+
+    def __init__(self, search: _Search, key: _Value, cons, x_star: np.ndarray, floor: float):
+        prob, chain = search.prob, search.chain
+        self.chain = chain
+        self.floor = floor
+        self.order = slice(None, None, -1) if chain.reverse else slice(None)
+        # groups: (A in chain order, b, owner) with owner -1 for the key, j for constraint j
+        self.groups = [(a[:, self.order], b, -1) for a, b in key.pieces(prob)]
+        self.thr = []
+        for j, (value, thr) in enumerate(cons):
+            self.groups += [(a[:, self.order], b, j) for a, b in value.pieces(prob)]
+            # a design at the threshold within the screening tolerance still counts
+            self.thr.append(float(thr) - 2 * _TOL * max(1.0, abs(float(thr))))
+        budget = float(chain.budget)
+        self.use_mu = chain.budget < 2**40  # mu * budget must not cancel digits
+        self.budget = budget if self.use_mu else 0.0
+        self.cost = [
+            None if st is None else np.where(st < _BIG, st, np.inf).astype(float)
+            for st in chain.step
+        ]
+        self.first = np.where(chain.keep[0], chain.first.astype(float), np.inf)
+        self.last = chain.last.astype(float)
+        x = np.asarray(x_star, dtype=float)[self.order]
+        self.lam = []
+        for a, b, _ in self.groups:  # the rows active at the best known design
+            v = a @ x + b
+            act = v <= v.min() + _TOL * max(1.0, abs(v.min()))
+            self.lam.append(act / act.sum())
+        self._check_time = prob.check_time
+        self._need, self.allowed, self.vdp = None, None, None
+        self._fit(prob.check_time)
+
+    def _linear(self, z: list[np.ndarray], nu: np.ndarray) -> tuple[np.ndarray, float]:
+        """g and h (without the budget term) of row weights ``z`` (each key group's on its
+        simplex, each constraint group's summing to its ``nu``)."""
+        g, h = np.zeros(self.chain.depth), 0.0
+        for (a, b, _), zg in zip(self.groups, z):
+            g += zg @ a
+            h += float(zg @ b)
+        return g, h - float(nu @ np.asarray(self.thr)) if len(self.thr) else h
+
+    def _tables(self, g: np.ndarray, mu: float):
+        chain = self.chain
+        depth = chain.depth
+        gain = [g[k] * chain.logs[k] for k in range(depth)]
+        w, arg = [None] * depth, [None] * depth
+        w[-1] = np.where(chain.keep[-1], -mu * self.last, -np.inf)
+        for k in range(depth - 2, -1, -1):
+            cost = self.cost[k + 1]
+            step = -mu * cost if mu > 0 else np.where(np.isfinite(cost), 0.0, -np.inf)
+            tot = step + (gain[k + 1] + w[k + 1])[None, :]
+            arg[k] = tot.argmax(axis=1)
+            w[k] = np.where(chain.keep[k], tot[np.arange(len(tot)), arg[k]], -np.inf)
+        first = mu * self.first if mu > 0 else np.where(np.isfinite(self.first), 0.0, np.inf)
+        head = gain[0] - first + w[0]
+        path = [int(head.argmax())]
+        for k in range(depth - 1):
+            path.append(int(arg[k][path[-1]]))
+        return float(head[path[0]]), w, path
+
+    def _fit(self, check_time) -> None:
+        """Minimize the bound of the empty design over the multipliers: a bundle method
+        (cutting planes of the dual function, each from the DP's best design, with a trust
+        region around the best point), a small linear program per step."""
+        from scipy.optimize import linprog
+
+        chain, groups = self.chain, self.groups
+        n_c = len(self.thr)
+        sizes = [len(b) for _, b, _ in groups]
+        offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        n_z = int(offs[-1])
+        n = n_z + n_c + 2  # z, nu, mu_s (mu = mu_s / budget), t
+        scale = max(1.0, abs(self.floor)) if math.isfinite(self.floor) else 1.0
+        hi = np.concatenate([np.ones(n_z), np.full(n_c, 100 * scale),
+                             [100 * scale if self.use_mu else 0.0]])  # fmt: skip
+
+        def split(theta):
+            z = [theta[offs[k] : offs[k + 1]] for k in range(len(groups))]
+            return z, theta[n_z : n_z + n_c], float(theta[n_z + n_c])
+
+        def value(theta):
+            z, nu, mu_s = split(theta)
+            mu = mu_s / self.budget if self.use_mu else 0.0
+            g, h = self._linear(z, nu)
+            top, w, path = self._tables(g, mu)
+            return top + h + mu * self.budget, (g, h, w, mu), path
+
+        theta = np.concatenate([*self.lam, np.zeros(n_c), [0.0]])
+        root, extra, path = value(theta)
+        best = (root, theta, extra)
+        rows, rhs = [], []
+        eq = np.zeros((len(groups), n))
+        for k, (_, _, owner) in enumerate(groups):
+            eq[k, offs[k] : offs[k + 1]] = 1.0
+            if owner >= 0:
+                eq[k, n_z + owner] = -1.0
+        beq = np.array([1.0 if owner < 0 else 0.0 for _, _, owner in groups])
+        radius = 0.5
+        for _ in range(self.ITERATIONS):
+            check_time()
+            if not math.isfinite(best[0]):
+                break
+            # the cut of the DP's best design x: phi(theta) >= L(x, theta), linear in theta
+            x = np.array([chain.logs[k][j] for k, j in enumerate(path)])
+            widths = [int(chain.cands[k][j]) for k, j in enumerate(path)]
+            row = np.zeros(n)
+            for k, (a, b, _) in enumerate(groups):
+                row[offs[k] : offs[k + 1]] = a @ x + b
+            row[n_z : n_z + n_c] = -np.asarray(self.thr)
+            if self.use_mu:
+                row[n_z + n_c] = (self.budget - chain.cost(widths)) / self.budget
+            row[-1] = -1.0
+            rows.append(row)
+            rhs.append(0.0)
+            center = best[1]
+            lo_b = np.maximum(0.0, center - radius * hi)
+            hi_b = np.minimum(hi, center + radius * hi)
+            floor = self.floor if math.isfinite(self.floor) else None
+            bounds = [*zip(lo_b, hi_b), (floor, None)]
+            c = np.zeros(n)
+            c[-1] = 1.0
+            res = linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs), A_eq=eq, b_eq=beq,
+                          bounds=bounds, method="highs")  # fmt: skip
+            if res.status != 0:
+                break
+            model = float(res.x[-1])
+            theta = np.clip(res.x[:-1], 0.0, hi)
+            # back on the simplices (the LP's rounding must not make the bound invalid)
+            z, nu, mu_s = split(theta)
+            for k, (_, _, owner) in enumerate(groups):
+                zk = np.maximum(z[k], 0.0)
+                total = 1.0 if owner < 0 else nu[owner]
+                zk = zk / zk.sum() * total if zk.sum() > 0 else np.full(len(zk), total / len(zk))
+                theta[offs[k] : offs[k + 1]] = zk
+            root, extra, path = value(theta)
+            if root < best[0] - 1e-12 * scale:
+                best = (root, theta, extra)
+                radius = min(1.0, radius * 2)
+            else:
+                radius /= 2
+            if best[0] - model <= 1e-9 * scale or radius < 1e-6:
+                break
+        root, _, (g, h, w, mu) = best
+        best = (root, g, h + mu * self.budget, w, mu)
+        self.root, self.g, h, w, self.mu = best
+        self.h = h - self.mu * self.budget  # without the budget term (added per mu below)
+        # a partial design's budget left differs from the empty design's: the bound takes
+        # the best of a grid of mu around the fitted one (every mu >= 0 is valid)
+        self.mus = [self.mu]
+        self.ws = [w]
+        if self.use_mu and self.mu > 0:
+            for e in MU_GRID:
+                self.mus.append(self.mu * 2.0**e)
+                self.ws.append(self._tables(self.g, self.mus[-1])[1])
+
+    def bound(self, idx: np.ndarray, spent: np.ndarray, level: int) -> np.ndarray:
+        """The bound of partial designs (chain order) fixed up to ``level``."""
+        chain = self.chain
+        base = np.full(len(idx), self.h)
+        for k in range(level + 1):
+            base += self.g[k] * chain.logs[k][idx[:, k]]
+        left = self.budget - spent
+        val = np.full(len(idx), np.inf)
+        for mu, w in zip(self.mus, self.ws):
+            np.minimum(val, base + mu * left + w[level][idx[:, level]], out=val)
+        return _inflate(val)
+
+    # -- variable fixing and the budget-indexed bound ------------------------------------------
+
+    def prepare(self, need: float) -> None:
+        """For a search that keeps only keys >= ``need``: drop every candidate whose best
+        design through it is bounded below ``need`` (for some mu of the grid), then tabulate
+        ``V[l][i][c]``, the largest ``g . x`` of the layers after l over completions from
+        candidate i costing at most c (costs floored to multiples of ``delta``: a relaxation),
+        so a partial design's bound uses its exact budget left, not a multiplier."""
+        if self._need is not None and self._need <= need <= self._need + 1e-6 * max(1.0, abs(need)):
+            return  # tables for a lower bar stay valid for a higher one
+        chain = self.chain
+        depth = chain.depth
+        gain = [self.g[k] * chain.logs[k] for k in range(depth)]
+        allowed = [np.asarray(k, dtype=bool).copy() for k in chain.keep]
+        for mu, w in zip(self.mus, self.ws):
+            fwd = gain[0] - (
+                mu * self.first if mu > 0 else np.where(np.isfinite(self.first), 0.0, np.inf)
+            )
+            for k in range(depth):
+                if k:
+                    cost = self.cost[k]
+                    step = -mu * cost if mu > 0 else np.where(np.isfinite(cost), 0.0, -np.inf)
+                    fwd = (fwd[:, None] + step).max(axis=0) + gain[k]
+                best = fwd + w[k] + self.h + mu * self.budget
+                allowed[k] &= _inflate(best) >= need
+        self.allowed = allowed
+        self._need = need
+        self.vdp = self._budget_tables(gain, allowed)
+
+    def _budget_tables(self, gain, allowed):
+        chain = self.chain
+        depth = chain.depth
+        sizes = [int(a.sum()) for a in allowed]
+        pairs = sum(a * b for a, b in zip(sizes, sizes[1:]))
+        if min(sizes) == 0 or pairs > BUDGET_PAIRS:
+            return None  # nothing left (pruned anyway), or too many pairs to tabulate
+        budget = int(chain.budget)
+        k_max = max(256, min(BUDGET_CELLS // max(sizes) // depth, BUDGET_WORK // pairs))
+        delta = max(1, -(-(budget + 1) // k_max))
+        n_c = budget // delta + 1
+        rows = [np.full(len(a), -1, dtype=np.int64) for a in allowed]
+        for k, a in enumerate(allowed):
+            rows[k][a] = np.arange(int(a.sum()))
+        tables = [None] * depth
+        cells = np.arange(n_c)
+        last = chain.last[allowed[-1]] // delta
+        tables[-1] = np.where(cells[None, :] >= last[:, None], 0.0, -np.inf)
+        for k in range(depth - 2, -1, -1):
+            cur = np.flatnonzero(allowed[k])
+            nxt = np.flatnonzero(allowed[k + 1])
+            out = np.full((len(cur), n_c), -np.inf)
+            step = chain.step[k + 1]
+            for r, i in enumerate(cur):
+                self._check_time()
+                for s_, j in enumerate(nxt):
+                    st = step[i, j]
+                    if st >= _BIG:
+                        continue
+                    sh = int(st // delta)
+                    if sh >= n_c:
+                        continue
+                    np.maximum(out[r, sh:], gain[k + 1][j] + tables[k + 1][s_, : n_c - sh],
+                               out=out[r, sh:])  # fmt: skip
+            tables[k] = out
+        return rows, tables, delta, n_c
+
+    def budget_bound(self, idx: np.ndarray, spent: np.ndarray, level: int) -> np.ndarray:
+        """The bound with the budget left (``-inf`` for dropped candidates; ``inf`` when the
+        tables were too large to build)."""
+        chain = self.chain
+        ok = np.ones(len(idx), dtype=bool)
+        for k in range(level + 1):
+            ok &= self.allowed[k][idx[:, k]]
+        out = np.where(ok, np.inf, -np.inf)
+        if self.vdp is None or not ok.any():
+            return out
+        rows, tables, delta, n_c = self.vdp
+        sel = np.flatnonzero(ok)
+        val = np.full(len(sel), self.h)
+        for k in range(level + 1):
+            val += self.g[k] * chain.logs[k][idx[sel, k]]
+        left = np.clip((chain.budget - spent[sel]) // delta, 0, n_c - 1).astype(np.int64)
+        val += tables[level][rows[level][idx[sel, level]], left]
+        out[sel] = _inflate(val)
+        return out
+
+
+def _inflate(val: np.ndarray) -> np.ndarray:
+    """Float bounds raised by a relative 1e-9 (their rounding); infinities kept."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(val), val + 1e-9 * np.maximum(1.0, np.abs(val)), val)
+
+
 # -- the search -----------------------------------------------------------------------------
 
 
 class _Search:
     """Branch and bound over the chain, breadth first and vectorized over partial designs."""
 
-    CHUNK = 1 << 15
+    CHUNK = CHUNK
 
     def __init__(self, prob: _Problem, chain: _Chain | None = None):
         self.prob = prob
@@ -242,20 +589,24 @@ class _Search:
         table = None
         if rows:
             values = np.unique(np.concatenate([c * chain.logs[k] + e for k, c, e in rows]))
+            # at most SUFFIX_VALUES values (the smallest and the largest among them): the
+            # bound is then the first value not affordable, still above the best affordable
+            sub = len(values) > SUFFIX_VALUES
+            if sub:
+                pick = np.unique(np.linspace(0, len(values) - 1, SUFFIX_VALUES).round())
+                values = values[pick.astype(np.int64)]
             allowed = [np.ones((len(values), len(cs)), dtype=bool) for cs in chain.cands]
             for k, c, e in rows:
                 allowed[k] &= (c * chain.logs[k][None, :] + e) >= values[:, None] - 1e-9
             depth = chain.depth
             suf = [None] * depth
             suf[-1] = np.where(allowed[-1], chain.last[None, :], _BIG)
-            for k in range(depth - 2, -1, -1):
-                nxt = (chain.step[k + 1][None, :, :] + suf[k + 1][:, None, :]).min(axis=2)
-                suf[k] = np.where(allowed[k], np.minimum(nxt, _BIG), _BIG)
             cost = [None] * depth
-            for lv in range(depth - 1):
-                c = (chain.step[lv + 1][None, :, :] + suf[lv + 1][:, None, :]).min(axis=2)
-                cost[lv] = np.minimum(c, _BIG).T.copy()  # (C_lv, V), nondecreasing in V
-            table = (values, cost)
+            for k in range(depth - 2, -1, -1):
+                nxt = _min_plus(chain.step[k + 1], suf[k + 1])
+                cost[k] = nxt.T.copy()  # (C_k, V), nondecreasing in V
+                suf[k] = np.where(allowed[k], nxt, _BIG)
+            table = (values, cost, sub)
         self._tables[p] = (len(mat), table)
         return table
 
@@ -271,15 +622,11 @@ class _Search:
             table = self._suffix_table(p)
             if table is None:
                 continue
-            values, cost = table
-            bound = np.full(len(idx), -np.inf)
-            order = np.argsort(last, kind="stable")
-            uniq, starts = np.unique(last[order], return_index=True)
-            ends = list(starts[1:]) + [len(order)]
-            for i, lo, hi in zip(uniq.tolist(), starts.tolist(), ends):
-                sel = order[lo:hi]
-                n_ok = np.searchsorted(cost[level][i], left[sel], side="right")
-                bound[sel] = np.where(n_ok > 0, values[np.maximum(n_ok - 1, 0)], -np.inf)
+            values, cost, sub = table
+            # the values affordable (cost nondecreasing in the value): at most 64 per row
+            n_ok = (cost[level][last] <= left[:, None]).sum(axis=1)
+            at = np.minimum(n_ok, len(values) - 1) if sub else np.maximum(n_ok - 1, 0)
+            bound = np.where(n_ok > 0, values[at], -np.inf)
             out[p] = bound + 1e-9 * np.maximum(1.0, np.abs(bound))
         return out
 
@@ -291,14 +638,21 @@ class _Search:
         exclude=frozenset(),
         strict: bool = False,
         early: bool = False,
+        lagrange: _Lagrange | None = None,
+        tick=None,
     ):
         """Feasible designs (index rows) whose relaxed key is within tolerance of the largest
         and which pass every relaxed constraint; with their relaxed keys.
+
+        Depth first over chunks of partial designs, the most promising first: a stack holds
+        per layer the partial designs still open (sorted by bound), so memory stays within
+        ``depth * CHUNK`` rows plus the designs kept.
 
         ``floor``: the true key of a known design. ``strict``: only designs beating it by more
         than the tolerance are wanted (a value-only stage), so its ties are pruned early.
         ``early``: a value-only stage; once the layers left open enter no generated cut of
         the key or the constraints, one cheapest completion per partial design is enough.
+        ``tick(incumbent, bound)``: called between chunks (progress).
         """
         chain = self.chain
         final = self._last_used(key, cons) if early else chain.depth - 1
@@ -313,42 +667,92 @@ class _Search:
             need = floor + _EPS * max(1.0, abs(floor))
         else:
             need = floor - margin(floor)
-        idx = np.flatnonzero(chain.keep[0])[:, None]
-        spent = chain.first[idx[:, 0]]
-        for level in range(chain.depth):
-            if level:
-                idx, spent = self._expand_chunked(idx, spent, level)
-            kept_idx, kept_spent = [], []
-            for lo in range(0, len(idx), self.CHUNK):
-                self.prob.check_time()
-                part, sp = idx[lo : lo + self.CHUNK], spent[lo : lo + self.CHUNK]
-                x = self._bound_rows(part, sp, level)
-                tight = self._tight(parts, part, sp, level)
-                keep = self._passes(x, key, cons, need, tight)
-                if level == final and keep.any():
-                    # complete designs: their relaxed keys raise the bar (any that is not
-                    # exact is caught by the caller, which then adds its cut and reruns);
-                    # near-ties stay for the exact comparison
-                    top = float(key(self.prob, x[keep]).max())
-                    need = max(need, top - margin(top))
-                kept_idx.append(part[keep])
-                kept_spent.append(sp[keep])
-            idx = np.concatenate(kept_idx) if kept_idx else idx[:0]
-            spent = np.concatenate(kept_spent) if kept_spent else spent[:0]
+        if lagrange is not None:
+            lagrange.prepare(need)
+        kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        n_kept = 0
+        stack: list[list] = []  # [level, rows, spent, bounds], rows sorted by bound (desc)
+
+        def push(level: int, idx: np.ndarray, spent: np.ndarray) -> None:
+            nonlocal need, n_kept
+            if not len(idx):
+                return
+            if lagrange is not None:  # the cheap bound first: the others only for survivors
+                lag = lagrange.bound(idx, spent, level)
+                if lagrange.allowed is not None:
+                    lag = np.minimum(lag, lagrange.budget_bound(idx, spent, level))
+                pre = lag >= need
+                idx, spent, lag = idx[pre], spent[pre], lag[pre]
+                if not len(idx):
+                    return
+            x = self._bound_rows(idx, spent, level)
+            tight = self._tight(parts, idx, spent, level)
+            keep = self._passes(x, key, cons, -math.inf, tight)
+            bound = key(self.prob, x, tight)
+            if lagrange is not None:
+                bound = np.minimum(bound, lag)
+            keep &= bound >= need
+            idx, spent, bound = idx[keep], spent[keep], bound[keep]
             self.nodes += len(idx)
+            if not len(idx):
+                return
             if level == final:
+                # complete designs: their relaxed keys raise the bar (any that is not exact
+                # is caught by the caller, which then adds its cut and reruns); near-ties
+                # stay for the exact comparison
                 idx, spent = self._complete(idx, spent, level)
-                break
-        if exclude and len(idx):
+                vals = key(self.prob, self._bound_rows(idx, spent, chain.depth - 1))
+                top = float(vals.max())
+                need = max(need, top - margin(top))
+                kept.append((idx, spent, vals))
+                n_kept += len(idx)
+                if n_kept > MAX_KEPT:
+                    self._trim(kept, need)
+                    n_kept = sum(len(k[0]) for k in kept)
+                    if n_kept > MAX_KEPT:
+                        raise _TooMany
+                return
+            order = np.argsort(-bound, kind="stable")
+            stack.append([level, idx[order], spent[order], bound[order]])
+
+        first = np.flatnonzero(chain.keep[0])[:, None]
+        push(0, first, chain.first[first[:, 0]])
+        while stack:
+            self.prob.check_time()
+            level, idx, spent, bound = top = stack[-1]
+            live = bound >= need  # the bar rose since they were pushed
+            if not live[0]:
+                stack.pop()
+                continue
+            width = len(chain.cands[level + 1])
+            take = max(1, min(len(idx), self.CHUNK // max(1, width)))
+            part, sp = idx[:take][live[:take]], spent[:take][live[:take]]
+            if take == len(idx):
+                stack.pop()
+            else:
+                top[1], top[2], top[3] = idx[take:], spent[take:], bound[take:]
+            if tick is not None:
+                tick(need, max(float(e[3][0]) for e in stack) if stack else need)
+            child, child_spent = self._expand(part, sp, level + 1)
+            push(level + 1, child, child_spent)
+        if not kept:
+            return np.zeros((0, chain.depth), dtype=np.int64), np.zeros(0)
+        idx = np.concatenate([k[0] for k in kept])
+        vals = np.concatenate([k[2] for k in kept])
+        if exclude:
             drop = np.array([tuple(r) in exclude for r in idx.tolist()])
-            idx, spent = idx[~drop], spent[~drop]
+            idx, vals = idx[~drop], vals[~drop]
         if not len(idx):
-            return idx, np.zeros(0)
-        x = self._bound_rows(idx, spent, chain.depth - 1)
-        vals = key(self.prob, x)
+            return idx, vals
         top = vals.max()
         sel = vals >= max(need, top - margin(top))
         return idx[sel], vals[sel]
+
+    @staticmethod
+    def _trim(kept: list, need: float) -> None:
+        for k, (idx, spent, vals) in enumerate(kept):
+            sel = vals >= need
+            kept[k] = (idx[sel], spent[sel], vals[sel])
 
     def _last_used(self, key: _Value, cons) -> int:
         """The last layer (chain order) that a generated cut of the key or constraints uses."""
@@ -441,9 +845,16 @@ class _Search:
             pairs = []
             for k in range(chain.depth):
                 for k2 in range(k + 1, chain.depth):
-                    grid = np.repeat(base[None, 0], sizes[k] * sizes[k2], axis=0)
-                    grid[:, k] = np.repeat(np.arange(sizes[k]), sizes[k2])
-                    grid[:, k2] = np.tile(np.arange(sizes[k2]), sizes[k])
+                    # paired moves near the current widths: C^2 rows per pair would not scale
+                    a = np.arange(
+                        max(0, cur[k] - PAIR_WINDOW), min(sizes[k], cur[k] + PAIR_WINDOW + 1)
+                    )
+                    b = np.arange(
+                        max(0, cur[k2] - PAIR_WINDOW), min(sizes[k2], cur[k2] + PAIR_WINDOW + 1)
+                    )
+                    grid = np.repeat(base[None, 0], len(a) * len(b), axis=0)
+                    grid[:, k] = np.repeat(a, len(b))
+                    grid[:, k2] = np.tile(b, len(a))
                     pairs.append(grid)
             rows = np.concatenate([base, *pairs])
             ok, cost = self._feasible(rows)
@@ -468,119 +879,6 @@ class _Search:
         """A design (widths bottom to top) from an index row in the chain's order."""
         out = tuple(int(self.chain.cands[k][i]) for k, i in enumerate(row))
         return out[::-1] if self.chain.reverse else out
-
-
-class _Stages:
-    """The lexicographic stages, each an exact maximization over the feasible designs."""
-
-    def __init__(self, prob: _Problem):
-        self.prob = prob
-        self.search = _Search(prob)
-        self._searches = {False: self.search}
-        self.rounds = 0
-
-    @property
-    def nodes(self) -> int:
-        return sum(s.nodes for s in self._searches.values())
-
-    def _direction(self, key: _Value, cons, designs) -> _Search:
-        """Bottom-up or top-down: fix first the layers that carry the objective's min cuts
-        (the bound is loose on the layers left open)."""
-        parts = list(zip(key.parts, key.coefs))
-        for value, _ in cons:
-            parts += list(zip(value.parts, value.coefs))
-        if not parts or not designs:
-            return self.search
-        prob, depth = self.prob, self.prob.chain.depth
-        x = np.log2(np.asarray(designs[:1], dtype=float))
-        mass = center = 0.0
-        for p, coef in parts:
-            row = prob.mats[p][prob.argmin(p, x)[0], 1:]
-            contrib = abs(coef) * row * x[0]
-            mass += contrib.sum()
-            center += (contrib * np.arange(depth)).sum()
-        reverse = mass > 0 and center / mass > (depth - 1) / 2
-        if reverse not in self._searches:
-            self._searches[reverse] = _Search(prob, prob.chain.reversed())
-        return self._searches[reverse]
-
-    def _signature(self, idx: np.ndarray, parts: Iterable[int], search: _Search) -> np.ndarray:
-        """Rows that share a signature (min cut vector and the widths it uses) share exact
-        values: one representative each is enough to find the exact maximum."""
-        chain = search.chain
-        x = search.orig(np.column_stack([chain.logs[k][idx[:, k]] for k in range(chain.depth)]))
-        idx = search.orig(idx)
-        cols = []
-        for p in parts:
-            am = self.prob.argmin(p, x)
-            used = self.prob.mats[p][am, 1:] > 0
-            cols.append(am[:, None])
-            cols.append(np.where(used, idx, -1))
-        if not cols:
-            return np.arange(len(idx))
-        sig = np.column_stack(cols)
-        _, first = np.unique(sig, axis=0, return_index=True)
-        return np.sort(first)
-
-    def _exact_ok(self, widths, cons_exact) -> bool:
-        return all(_cmp(value.exact(self.prob, widths), thr) >= 0 for value, thr in cons_exact)
-
-    def maximize(self, key: _Value, cons_exact=(), floor_designs=(), all_winners=False):
-        """The exact maximum of ``key`` over feasible designs passing ``cons_exact``
-        (``(value, exact threshold)`` pairs); with ``all_winners`` every design reaching it.
-
-        Returns ``(best exact value, winning widths list)``; ``(None, [])`` when infeasible.
-        """
-        prob = self.prob
-        parts = sorted(set(key.parts).union(*(set(v.parts) for v, _ in cons_exact)))
-        cons = [(v, float(t)) for v, t in cons_exact]
-        floor, exclude, known = -math.inf, set(), []
-        for widths in floor_designs:  # true values of known designs: a valid floor
-            if self.prob.chain.feasible(widths) and self._exact_ok(widths, cons_exact):
-                known.append((key.exact(prob, widths), widths))
-        if known:
-            floor = float(max(v for v, _ in known))
-        known.sort(key=lambda vw: _DecKey(vw[0]), reverse=True)
-        search = self._direction(key, cons, [w for _, w in known] or list(floor_designs))
-        while True:
-            self.rounds += 1
-            strict = bool(known) and not all_winners
-            idx, _ = search.run(
-                key, cons, floor, frozenset(exclude), strict=strict, early=not all_winners
-            )
-            if not len(idx):
-                if not known:
-                    return None, []
-                best = max((v for v, _ in known), key=_DecKey)
-                return best, [w for v, w in known if _cmp(v, best) == 0]
-            reps = idx if all_winners else idx[self._signature(idx, parts, search)]
-            new_cut, failed, exact = False, [], []
-            for row in reps.tolist():
-                widths = search.widths(row)
-                before = [len(prob.cuts[p]) for p in parts]
-                for p in parts:
-                    prob.counts(p, widths)
-                if [len(prob.cuts[p]) for p in parts] != before:
-                    new_cut = True
-                    continue
-                if not self._exact_ok(widths, cons_exact):
-                    failed.append(tuple(row))
-                    continue
-                exact.append((key.exact(prob, widths), widths))
-            if new_cut or failed:
-                exclude.update(failed)
-                known.extend(exact)
-                if known:
-                    floor = float(max(v for v, _ in known))
-                continue
-            if strict:
-                # strictly better designs were found: they are the new floor; search again
-                known.extend(exact)
-                floor = float(max(v for v, _ in known))
-                continue
-            known.extend(exact)
-            best = max((v for v, _ in known), key=_DecKey)
-            return best, [w for v, w in known if _cmp(v, best) == 0]
 
 
 class _DecKey:

@@ -268,6 +268,8 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
     out.append((f"interaction.{fmt}", caption, figs.plot_interaction_profile(profile_input)))
     cands = _cands_text(rec.candidates) if getattr(rec, "candidates", None) else ""
     searched = f"; candidate widths: {cands}" if cands else ""
+    if cands and getattr(rec, "searched", None):
+        searched = f"; searched: {rec.searched}"  # the grid and the baselines in the domain
     if rec is not None:
         caption = (
             "Width profile: widths per layer of the recommended design and its baselines" + searched
@@ -375,6 +377,13 @@ def _settings_rows(rec) -> Table:
     cands = getattr(rec, "candidates", None)
     if cands:
         rows.append(["candidate widths", _cands_text(cands)])
+    if getattr(rec, "searched", None):
+        rows.append(["searched", rec.searched])
+    misses = getattr(rec, "baseline_misses", None) or {}
+    for name in getattr(rec, "baselines", None) or {}:
+        why = misses.get(name)
+        text = "not searched, misses " + ", ".join(why) if why else "meets the floors, searched"
+        rows.append([f"baseline {name}", text])
     rows.append(["best objective F*", _pct(getattr(rec, "best_objective", rec.design.objective))])
     stages = dict(getattr(rec, "stages", {}) or {})
     for name, done in stages.items():

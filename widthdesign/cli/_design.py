@@ -50,6 +50,7 @@ def write_report_files(
     fmt: str = "png",
     force: bool = False,
     quiet: bool = False,
+    data_profile: Any = None,
 ) -> None:
     """Write a report folder and print the written files, one per line (to stderr when
     ``quiet``); also used by ``recommend --report``."""
@@ -67,6 +68,7 @@ def write_report_files(
         sweep=sweep,
         fmt=fmt,
         force=force,
+        data_profile=data_profile,
     )
     for path in written:
         click.echo(str(path), err=quiet)

@@ -18,6 +18,8 @@ What each figure shows:
   uniform, wide-base, wide-tip), with their cost, objective F and breadth;
 - :func:`plot_interaction_profile`: per design, the score (% of the best log2 bound within the
   budget) per interaction scale for a recommendation, else the log2 upper bound;
+- :func:`plot_data_profile`: a data set's crossing |corr| mass per layer beside the
+  network's capacity (``widthdesign profile --plot``, ``report --data``);
 - :func:`plot_budget_sweep`: log2 bounds of the favored partitions against budget,
   recommended vs uniform (not F, which is normalized per budget);
 - :func:`write_report`: all of them, plus ``index.html`` and ``summary.md``, into a folder.
@@ -44,6 +46,7 @@ from ._common import (  # noqa: F401
     ReportError,
 )
 from .cutmap import plot_cut_map, window_index
+from .data_profile import plot_profile as plot_data_profile
 from .network import network_layout, plot_network
 from .page import MANIFEST, check_report_folder, default_partitions, write_report
 from .partition import _partition_image, plot_partition  # noqa: F401
@@ -60,6 +63,7 @@ __all__ = [
     "plot_widths",
     "plot_interaction_profile",
     "plot_budget_sweep",
+    "plot_data_profile",
     "write_report",
     "network_layout",
     "interaction_scales",

@@ -78,12 +78,15 @@ def write_report(
     sweep: Sequence[Any] | None = None,
     fmt: str = "png",
     force: bool = False,
+    data_profile: Any = None,
 ) -> list[Path]:
     """Write a report folder; return the written paths (figures, ``index.html``, ``summary.md``).
 
     Figures: per partition the network with its min cut and the partition on the grid, the
     interaction profile, and with a ``recommendation`` the width profile (and with a ``sweep``
-    of recommendations the budget sweep). The cut figures use the recommended widths when a
+    of recommendations the budget sweep; with a ``data_profile``, a
+    :class:`~widthdesign.data.DataProfile`, the data's crossing mass per layer beside the
+    network's capacity, figure and table). The cut figures use the recommended widths when a
     recommendation is given, else the spec's. ``index.html`` is self-contained (PNG as data
     URIs, SVG inline, PDF as a PNG preview plus a link); ``summary.md`` holds the tables.
 
@@ -117,6 +120,8 @@ def write_report(
     primary_label = "recommended" if recommendation is not None else "spec"
 
     figures = _figures(figs, arch, primary, primary_label, results, recommendation, sweep, fmt)
+    if data_profile is not None:
+        figures.append(_data_figure(figs, data_profile, primary, fmt))
     blobs: list[tuple[str, bytes]] = []
     html_figs = []
     for name, caption, fig in figures:
@@ -125,6 +130,8 @@ def write_report(
         preview = data if fmt != "pdf" else _render(fig, "png")
         html_figs.append((name, caption, preview, "svg" if fmt == "svg" else "png"))
     tables = _tables(arch, parts, designs, results, recommendation, sweep)
+    if data_profile is not None:
+        tables.append(_data_rows(data_profile))
     blobs.append(("summary.md", _markdown(arch, tables, [(n, c) for n, c, _ in figures]).encode()))
     blobs.append(("index.html", _html(arch, tables, html_figs, fmt).encode()))
 
@@ -140,7 +147,7 @@ def write_report(
 MANIFEST = ".widthdesign-report.json"
 #: The names a report writes (figures, pages): only such names are ever removed.
 _OUR_NAME = re.compile(
-    r"((network|partition|cutmap)-\d{2,}-[A-Za-z0-9-]+|interaction|widths|sweep)\.(png|svg|pdf)"
+    r"((network|partition|cutmap)-\d{2,}-[A-Za-z0-9-]+|interaction|widths|sweep|data-profile)\.(png|svg|pdf)"
     r"|summary\.md|index\.html"
 )
 
@@ -293,6 +300,36 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
 
 
 Table = tuple[str, list[str], list[list[str]]]
+
+
+def _data_figure(figs, prof, primary, fmt) -> tuple:
+    caption = (
+        f"Data profile: the crossing |corr| mass of each layer's canonical partitions (each "
+        f"window's block of inputs vs the rest) for the data's order, as a fraction of a random "
+        f"order's (1 = random; below 1 the pooling keeps dependent inputs together), beside the "
+        f"network's capacity for such a partition (log2 min cut, {primary.name or 'spec'}); "
+        f"{prof.samples} samples, sums over {prof.pairs}"
+    )
+    return (f"data-profile.{fmt}", caption, figs.plot_data_profile(prof, title="data profile"))
+
+
+def _data_rows(prof) -> Table:
+    header = ["layer", "block", "nodes", "crossing", "mean |corr|", "random", "vs random"]
+    header.append("capacity log2")
+    rows = [
+        [
+            str(lv.layer),
+            "-" if lv.block is None else str(lv.block),
+            str(lv.nodes),
+            f"{lv.mass:.4g}",
+            f"{lv.mean:.4f}",
+            f"{lv.random:.4g}",
+            f"{lv.ratio:.3f}",
+            "-" if lv.capacity_log2 is None else f"{lv.capacity_log2:.2f}",
+        ]
+        for lv in prof.levels
+    ]
+    return ("Data profile (crossing |corr| mass per layer)", header, rows)
 
 
 def _tables(arch, parts, designs, results, rec, sweep) -> list[Table]:
@@ -507,7 +544,7 @@ def _markdown(arch: Architecture, tables, figures) -> str:
     lines = [f"# Report: {arch.name or 'network'}", "", _arch_line(arch), ""]
     for title, header, rows in tables:
         lines += [f"## {title}", ""]
-        lines.append("| " + " | ".join(header) + " |")
+        lines.append("| " + " | ".join(h.replace("|", "\\|") for h in header) + " |")
         lines.append("|" + "|".join("---" for _ in header) + "|")
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         lines.append("")

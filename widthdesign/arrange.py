@@ -231,6 +231,12 @@ def arrange(
 
 def _arrange(arch, X, method, seed, partitioner, neighbors) -> ArrangeResult:
     start = time.perf_counter()
+    if arch.duplicated:  # the order permutes grid slots, but overlapping windows share them
+        raise SpecError(
+            "spec",
+            "overlapping windows",
+            "a spec whose windows do not overlap (arrange the same grid without stride)",
+        )
     if method not in METHODS:
         raise SpecError("method", method, "one of " + ", ".join(METHODS))
     if partitioner not in PARTITIONERS:

@@ -574,10 +574,17 @@ def profile(arch: Architecture, X, parts: Sequence = (), order=None) -> DataProf
     strings or anything :func:`widthdesign.bounds` takes). ``order`` overrides the spec's
     ``input.order`` (grid slot s holds input ``order[s]``).
     """
-    from .cuts import as_partition, bounds
+    from .cuts import bounds
 
     x = as_matrix(arch, X)
     dep = Dependence(x)
+    if arch.duplicated:
+        if order is not None:
+            raise SpecError(
+                "order", "given", "no order for overlapping windows (inputs are read twice)"
+            )
+        levels = _overlap_levels(arch, dep)
+        return _data_profile(arch, x, dep, levels, parts, arch)
     dfs, bnds = tree_slots(arch)
     slot_inputs = _slot_inputs(arch, order)
     masses = dep.level_masses(slot_inputs[dfs], bnds)
@@ -606,6 +613,14 @@ def profile(arch: Architecture, X, parts: Sequence = (), order=None) -> DataProf
                 capacity_log2=_log2(cap),
             )
         )
+    return _data_profile(arch, x, dep, levels, parts, geometry)
+
+
+def _data_profile(arch, x, dep, levels, parts, geometry) -> DataProfile:
+    """The :class:`DataProfile` from the per-layer rows, with the user's partitions."""
+    from .cuts import as_partition, bounds
+
+    n = arch.num_inputs
     out_parts = []
     for spec in parts:
         part = as_partition(arch, spec)
@@ -633,6 +648,63 @@ def profile(arch: Architecture, X, parts: Sequence = (), order=None) -> DataProf
         parts=tuple(out_parts),
         pairs=dep.pairs,
     )
+
+
+def receptive_fields(arch: Architecture) -> list[list[frozenset[int]]]:
+    """Per layer, the distinct inputs each of its network positions (after pooling) reads.
+
+    With overlapping windows these are the canonical blocks: a position of layer ``l``
+    depends on exactly these inputs, so the partition (block, rest) is the one its subtree
+    of the unrolled tree separates; copies of one position share one block.
+
+    >>> from widthdesign.spec import Architecture, Layer
+    >>> arch = Architecture(shape=(8,), channels=2, layers=[Layer(2, 3, 2)] * 3)
+    >>> fields = receptive_fields(arch)
+    >>> [sorted(f) for f in fields[0]][:2], [len(f) for f in fields[1]], len(fields[2][0])
+    ([[0, 1, 2], [2, 3, 4]], [7, 4], 8)
+    """
+    tree = pooling_tree(arch)
+    pos = tree.positions
+    below = {int(p): frozenset([int(i)]) for p, i in zip(pos[0], tree.leaves)}
+    out = []
+    for level in range(tree.depth):
+        fields: dict[int, frozenset[int]] = {}
+        for w in range(tree.sizes[level + 1]):
+            p = int(pos[level + 1][w])
+            if p not in fields:
+                kids = pos[level][tree.window(level, w)]
+                fields[p] = frozenset().union(*(below[int(k)] for k in kids))
+        out.append([fields[p] for p in sorted(fields)])
+        below = fields
+    return out
+
+
+def _overlap_levels(arch: Architecture, dep: Dependence) -> list[LevelProfile]:
+    """Per layer (but the last), the crossing mass of every network position's receptive
+    field vs the rest (fields overlap, so their masses are not a partition of the pairs)."""
+    from .cuts import bounds
+
+    n, levels = arch.num_inputs, []
+    for layer, fields in enumerate(receptive_fields(arch)[:-1]):
+        masses = [dep.part_mass(np.fromiter(sorted(f), dtype=np.int64)) for f in fields]
+        sizes = np.array([len(f) for f in fields], dtype=np.float64)
+        pairs = float((sizes * (n - sizes)).sum())
+        rand = 2 * sizes * (n - sizes) / (n * (n - 1)) * dep.pair_mass if n > 1 else 0 * sizes
+        cap = bounds(arch, sorted(fields[0])).upper_bound if arch.has_widths else None
+        levels.append(
+            LevelProfile(
+                layer=layer,
+                block=int(sizes[0]) if (sizes == sizes[0]).all() else None,
+                nodes=len(fields),
+                mass=float(sum(masses)),
+                mass_per_node=tuple(float(m) for m in masses),
+                mean=float(sum(masses) / pairs) if pairs else 0.0,
+                random=float(np.sum(rand)),
+                capacity=cap,
+                capacity_log2=_log2(cap),
+            )
+        )
+    return levels
 
 
 def _with_order(arch: Architecture, order) -> Architecture:

@@ -263,6 +263,12 @@ def _check(arch: Architecture, widths) -> tuple[int, ...]:
         raise SpecError("widths", list(widths), "positive widths")
     if len(arch.shape) not in (1, 2) or arch.tree is not None:
         raise SpecError("shape", list(arch.shape), "a 1-D or 2-D grid spec (no explicit tree)")
+    if arch.overlapping:  # the models pool non-overlapping windows: refuse, never mistrain
+        raise SpecError(
+            "stride",
+            "below the window",
+            "non-overlapping windows (the models built here pool with stride = window)",
+        )
     return widths
 
 

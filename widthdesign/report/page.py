@@ -259,7 +259,7 @@ def _figures(figs, arch, primary, primary_label, results, rec, sweep, fmt) -> li
     if rec is not None and getattr(rec.design, "profile", None):
         caption = (
             f"Interaction profile in % (scores, not bits): the score of each design (its log2 "
-            f"upper bound as a % of the best any design within the budget reaches) for the "
+            f"upper bound as a % of the best any searched design within the budget reaches) for the "
             f"{family}:k partitions, short range (small k) to long range, then the halves; the "
             f"breadth is the mean score. (A report without a budget shows the bounds in bits.)"
         )
@@ -461,7 +461,7 @@ def _scores_rows(rec, which: str) -> Table:
     if which == "scores":
         title = (
             "Favored partitions: upper bound and score (log2 upper bound as a % of I_p, the "
-            "best any design within the budget reaches for that partition alone)"
+            "best any searched design within the budget reaches for that partition alone)"
         )
     else:
         title = (

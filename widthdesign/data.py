@@ -564,6 +564,25 @@ class DataProfile:
         """Crossing mass summed over every canonical partition."""
         return sum(lv.mass for lv in self.levels)
 
+    def level_table(self) -> tuple[list[str], list[list[str]]]:
+        """``(header, rows)`` of the per-layer profile as text cells, for tables (the CLI's
+        and the report's)."""
+        header = ["layer", "block", "nodes", "crossing", "mean |corr|", "random", "vs random"]
+        rows = [
+            [
+                str(lv.layer),
+                "-" if lv.block is None else str(lv.block),
+                str(lv.nodes),
+                f"{lv.mass:.1f}",
+                f"{lv.mean:.4f}",
+                f"{lv.random:.1f}",
+                f"{lv.ratio:.3f}",
+                "?" if lv.capacity_log2 is None else f"{lv.capacity_log2:.2f}",
+            ]
+            for lv in self.levels
+        ]
+        return header + ["capacity log2"], rows
+
 
 def profile(arch: Architecture, X, parts: Sequence = (), order=None) -> DataProfile:
     """The interaction profile of data ``X`` for the spec's pooling tree.

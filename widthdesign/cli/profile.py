@@ -113,21 +113,8 @@ def profile_table(arch: spec.Architecture, prof: _data.DataProfile) -> str:
         + (f" ({prof.constant} constant: |corr| 0)" if prof.constant else "")
         + f"; |corr| summed over {prof.pairs} {prof.pair_mass:.1f}"
     )
-    rows = [
-        [
-            lv.layer,
-            "-" if lv.block is None else lv.block,
-            lv.nodes,
-            f"{lv.mass:.1f}",
-            f"{lv.mean:.4f}",
-            f"{lv.random:.1f}",
-            f"{lv.ratio:.3f}",
-            "?" if lv.capacity_log2 is None else f"{lv.capacity_log2:.2f}",
-        ]
-        for lv in prof.levels
-    ]
-    header = ["layer", "block", "nodes", "crossing", "mean |corr|", "random", "vs random"]
-    out.append(table(rows, header + ["capacity log2"]))
+    header, rows = prof.level_table()
+    out.append(table(rows, header))
     if prof.parts:
         rows = [
             [

@@ -314,21 +314,7 @@ def _data_figure(figs, prof, primary, fmt) -> tuple:
 
 
 def _data_rows(prof) -> Table:
-    header = ["layer", "block", "nodes", "crossing", "mean |corr|", "random", "vs random"]
-    header.append("capacity log2")
-    rows = [
-        [
-            str(lv.layer),
-            "-" if lv.block is None else str(lv.block),
-            str(lv.nodes),
-            f"{lv.mass:.4g}",
-            f"{lv.mean:.4f}",
-            f"{lv.random:.4g}",
-            f"{lv.ratio:.3f}",
-            "-" if lv.capacity_log2 is None else f"{lv.capacity_log2:.2f}",
-        ]
-        for lv in prof.levels
-    ]
+    header, rows = prof.level_table()
     return ("Data profile (crossing |corr| mass per layer)", header, rows)
 
 

@@ -42,8 +42,9 @@ def architecture(side: int) -> Architecture:
     return Architecture(shape=(side, side), channels=4, layers=layers, name=f"{side}x{side}")
 
 
-def partitions(side: int, count: int, seed: int = 0) -> np.ndarray:
-    """Half random halves, half structured; bool [count, side, side]."""
+def partitions(side: int, count: int, seed: int = 0, extra=()) -> np.ndarray:
+    """Half random halves, half structured (the halves, checkerboards, then the masks of
+    ``extra``, then random rectangles); bool [count, side, side]."""
     rng = np.random.default_rng(seed)
     n = side * side
     out = np.zeros((count, side, side), dtype=bool)
@@ -58,6 +59,7 @@ def partitions(side: int, count: int, seed: int = 0) -> np.ndarray:
     while k < side:
         structured.append(((rows // k) + (cols // k)) % 2 == 0)
         k *= 2
+    structured += list(extra)
     for i in range(half, count):
         j = i - half
         if j < len(structured):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 import time
 
+import bench_batch  # beside this script: the same partition mix
 import numpy as np
 
 from widthdesign import cuts
@@ -35,31 +36,10 @@ def architecture(widths) -> Architecture:
 
 
 def partitions(count: int, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    n = SIDE * SIDE
-    out = np.zeros((count, SIDE, SIDE), dtype=bool)
-    half = count // 2
-    for i in range(half):
-        flat = np.zeros(n, dtype=bool)
-        flat[rng.permutation(n)[: n // 2]] = True
-        out[i] = flat.reshape(SIDE, SIDE)
+    """bench_batch's mix of partitions, plus every k x k block vs the rest."""
     rows, cols = np.indices((SIDE, SIDE))
-    structured = [cols < SIDE // 2, rows < SIDE // 2]
-    k = 1
-    while k < SIDE:
-        structured.append(((rows // k) + (cols // k)) % 2 == 0)
-        k *= 2
-    for k in range(1, SIDE):
-        structured.append((rows < k) & (cols < k))  # k x k block vs the rest
-    for i in range(half, count):
-        j = i - half
-        if j < len(structured):
-            out[i] = structured[j]
-        else:
-            r0, c0 = rng.integers(0, SIDE - 1, size=2)
-            r1, c1 = r0 + rng.integers(1, SIDE - r0), c0 + rng.integers(1, SIDE - c0)
-            out[i, r0:r1, c0:c1] = True
-    return out
+    blocks = [(rows < k) & (cols < k) for k in range(1, SIDE)]
+    return bench_batch.partitions(SIDE, count, seed, extra=blocks)
 
 
 def main(quick: bool = False) -> int:

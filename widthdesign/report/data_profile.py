@@ -36,7 +36,8 @@ def plot_profile(prof: DataProfile, ax: Axes | None = None, title: str | None = 
         fig, ax = _new_axes(ax, (6.4, 3.8))
         layers = np.arange(len(prof.levels))
         ratio = [lv.ratio for lv in prof.levels]
-        bars = ax.bar(layers, ratio, 0.6, color="#4C72B0", label="data (this order) / random")
+        label = "data (this order) / random; on the bars: mass per node"
+        bars = ax.bar(layers, ratio, 0.6, color="#4C72B0", label=label)
         for bar, lv in zip(bars, prof.levels):
             ax.annotate(
                 f"{lv.mass / lv.nodes:.3g}",
@@ -63,7 +64,7 @@ def plot_profile(prof: DataProfile, ax: Axes | None = None, title: str | None = 
             cap_ax.set_ylim(0, max(caps, default=1) * 2.6 or 1)
             handles.append(line)
             labels.append(line.get_label())
-        ax.legend(handles, labels, fontsize=7, loc="upper center", ncol=3)
+        ax.legend(handles, labels, fontsize=7, loc="upper center", ncol=2)
         ax.set_title(
             title or f"data profile: {prof.samples} samples x {prof.inputs} inputs", fontsize=10
         )

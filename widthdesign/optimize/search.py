@@ -104,6 +104,8 @@ MU_GRID = (-2.0, -1.0, 1.0, 2.0)
 BUDGET_CELLS = 1 << 24
 BUDGET_PAIRS = 1 << 14
 BUDGET_WORK = 1 << 28
+#: cells of the pairwise terms of the Lagrangian bound, all groups together (floats: 64 MB)
+PAIR_CELLS = 1 << 23
 #: elements per block of a min-plus product (int64: 32 MB)
 BLOCK = 1 << 22
 
@@ -250,8 +252,13 @@ class _Lagrange:
     """``key(d) <= g . x(d) + h + mu (budget - cost(d))`` for every design ``d`` meeting the
     constraints: each minimum of the key and of the constraints (see :meth:`_Value.pieces`)
     is at most any convex combination ``lambda`` of its rows, the constraints enter with
-    multipliers ``nu >= 0``. ``W[l][i]`` is the largest ``g . x - mu cost`` of the layers after
-    l over completions from candidate i, so a partial design is bounded in O(1) per row.
+    multipliers ``nu >= 0``. The rows of a minimum that use only two consecutive layers (of
+    the chain) also enter whole, as a pairwise term ``phi_k(r_{k-1}, r_k)`` (their minimum,
+    tabulated): a minimum is at most any convex combination of the minima of subsets of its
+    rows, and the chain DP maximizes a sum of pairwise terms exactly. For the profiles of
+    1-D networks (every cut through one layer) the bound is then the Lagrangian dual of the
+    budget alone. ``W[l][i]`` is the largest ``g . x + phi - mu cost`` of the layers after l
+    over completions from candidate i, so a partial design is bounded in O(1) per row.
     The multipliers come from a bundle method on the bound of the empty design (the
     Lagrangian dual), started at the rows active at the best known design; any values on
     their simplices are valid, so the fit only sharpens the bound."""
@@ -280,25 +287,69 @@ class _Lagrange:
         self.first = np.where(chain.keep[0], chain.first.astype(float), np.inf)
         self.last = chain.last.astype(float)
         x = np.asarray(x_star, dtype=float)[self.order]
+        self.pairs = self._pair_terms()
         self.lam = []
-        for a, b, _ in self.groups:  # the rows active at the best known design
-            v = a @ x + b
+        for (a, b, _), terms in zip(self.groups, self.pairs):
+            v = a @ x + b  # the rows active at the best known design, each in its pair term
             act = v <= v.min() + _TOL * max(1.0, abs(v.min()))
-            self.lam.append(act / act.sum())
+            lam = np.concatenate([act / act.sum(), np.zeros(len(terms))])
+            for t, (_, rows, _) in enumerate(terms):
+                moved = lam[rows].sum()
+                lam[rows] = 0.0
+                lam[len(b) + t] += moved
+            self.lam.append(lam)
         self._check_time = prob.check_time
         self._need, self.allowed, self.vdp = None, None, None
         self._fit(prob.check_time)
 
-    def _linear(self, z: list[np.ndarray], nu: np.ndarray) -> tuple[np.ndarray, float]:
-        """g and h (without the budget term) of row weights ``z`` (each key group's on its
-        simplex, each constraint group's summing to its ``nu``)."""
-        g, h = np.zeros(self.chain.depth), 0.0
-        for (a, b, _), zg in zip(self.groups, z):
-            g += zg @ a
-            h += float(zg @ b)
-        return g, h - float(nu @ np.asarray(self.thr)) if len(self.thr) else h
+    def _pair_terms(self) -> list[list[tuple[int, np.ndarray, np.ndarray]]]:
+        """Per group, its pairwise terms ``(k, rows, phi)``: the rows using no layer but
+        k - 1 and k (at least two, one of them not constant; none a subset of another
+        term's), ``phi[i, j]`` their minimum at candidates i of layer k - 1 and j of k."""
+        chain = self.chain
+        depth, cells = chain.depth, 0
+        out = []
+        for a, b, _ in self.groups:
+            used = a != 0
+            sets = []
+            for k in range(1, depth):
+                other = np.ones(depth, dtype=bool)
+                other[k - 1 : k + 1] = False
+                rows = np.flatnonzero(~used[:, other].any(axis=1))
+                if len(rows) >= 2 and used[rows].any():
+                    sets.append((k, rows))
+            terms = []
+            for k, rows in sets:
+                if any(set(rows) < set(r2) for _, r2 in sets):
+                    continue  # a larger set's minimum is smaller: the tighter term
+                size = len(chain.logs[k - 1]) * len(chain.logs[k])
+                if cells + size > PAIR_CELLS:
+                    break
+                cells += size
+                lo, hi = chain.logs[k - 1][:, None], chain.logs[k][None, :]
+                phi = np.min([a[r, k - 1] * lo + a[r, k] * hi + b[r] for r in rows], axis=0)
+                terms.append((k, rows, phi))
+            out.append(terms)
+        return out
 
-    def _tables(self, g: np.ndarray, mu: float):
+    def _linear(self, z: list[np.ndarray], nu: np.ndarray):
+        """g, h (without the budget term) and the pairwise tables ``phi[k]`` of weights
+        ``z`` (per group its rows' then its pair terms'; each key group's on its simplex,
+        each constraint group's summing to its ``nu``)."""
+        g, h = np.zeros(self.chain.depth), 0.0
+        phi: list[np.ndarray | None] = [None] * self.chain.depth
+        for (a, b, _), terms, zg in zip(self.groups, self.pairs, z):
+            n = len(b)
+            g += zg[:n] @ a
+            h += float(zg[:n] @ b)
+            for (k, _, table), weight in zip(terms, zg[n:]):
+                if weight > 0:
+                    phi[k] = weight * table if phi[k] is None else phi[k] + weight * table
+        if len(self.thr):
+            h -= float(nu @ np.asarray(self.thr))
+        return g, h, phi
+
+    def _tables(self, g: np.ndarray, mu: float, phi):
         chain = self.chain
         depth = chain.depth
         gain = [g[k] * chain.logs[k] for k in range(depth)]
@@ -308,6 +359,8 @@ class _Lagrange:
             cost = self.cost[k + 1]
             step = -mu * cost if mu > 0 else np.where(np.isfinite(cost), 0.0, -np.inf)
             tot = step + (gain[k + 1] + w[k + 1])[None, :]
+            if phi[k + 1] is not None:
+                tot = tot + phi[k + 1]
             arg[k] = tot.argmax(axis=1)
             w[k] = np.where(chain.keep[k], tot[np.arange(len(tot)), arg[k]], -np.inf)
         first = mu * self.first if mu > 0 else np.where(np.isfinite(self.first), 0.0, np.inf)
@@ -325,7 +378,7 @@ class _Lagrange:
 
         chain, groups = self.chain, self.groups
         n_c = len(self.thr)
-        sizes = [len(b) for _, b, _ in groups]
+        sizes = [len(b) + len(t) for (_, b, _), t in zip(groups, self.pairs)]
         offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         n_z = int(offs[-1])
         n = n_z + n_c + 2  # z, nu, mu_s (mu = mu_s / budget), t
@@ -340,9 +393,9 @@ class _Lagrange:
         def value(theta):
             z, nu, mu_s = split(theta)
             mu = mu_s / self.budget if self.use_mu else 0.0
-            g, h = self._linear(z, nu)
-            top, w, path = self._tables(g, mu)
-            return top + h + mu * self.budget, (g, h, w, mu), path
+            g, h, phi = self._linear(z, nu)
+            top, w, path = self._tables(g, mu, phi)
+            return top + h + mu * self.budget, (g, h, w, mu, phi), path
 
         theta = np.concatenate([*self.lam, np.zeros(n_c), [0.0]])
         root, extra, path = value(theta)
@@ -363,8 +416,9 @@ class _Lagrange:
             x = np.array([chain.logs[k][j] for k, j in enumerate(path)])
             widths = [int(chain.cands[k][j]) for k, j in enumerate(path)]
             row = np.zeros(n)
-            for k, (a, b, _) in enumerate(groups):
-                row[offs[k] : offs[k + 1]] = a @ x + b
+            for k, ((a, b, _), terms) in enumerate(zip(groups, self.pairs)):
+                pair = [t[2][path[t[0] - 1], path[t[0]]] for t in terms]
+                row[offs[k] : offs[k + 1]] = np.concatenate([a @ x + b, pair])
             row[n_z : n_z + n_c] = -np.asarray(self.thr)
             if self.use_mu:
                 row[n_z + n_c] = (self.budget - chain.cost(widths)) / self.budget
@@ -399,9 +453,9 @@ class _Lagrange:
                 radius /= 2
             if best[0] - model <= 1e-9 * scale or radius < 1e-6:
                 break
-        root, _, (g, h, w, mu) = best
-        best = (root, g, h + mu * self.budget, w, mu)
-        self.root, self.g, h, w, self.mu = best
+        root, _, (g, h, w, mu, phi) = best
+        self.phi = phi
+        self.root, self.g, h, w, self.mu = root, g, h + mu * self.budget, w, mu
         self.h = h - self.mu * self.budget  # without the budget term (added per mu below)
         # a partial design's budget left differs from the empty design's: the bound takes
         # the best of a grid of mu around the fitted one (every mu >= 0 is valid)
@@ -410,14 +464,21 @@ class _Lagrange:
         if self.use_mu and self.mu > 0:
             for e in MU_GRID:
                 self.mus.append(self.mu * 2.0**e)
-                self.ws.append(self._tables(self.g, self.mus[-1])[1])
+                self.ws.append(self._tables(self.g, self.mus[-1], self.phi)[1])
 
-    def bound(self, idx: np.ndarray, spent: np.ndarray, level: int) -> np.ndarray:
-        """The bound of partial designs (chain order) fixed up to ``level``."""
+    def _prefix(self, idx: np.ndarray, level: int) -> np.ndarray:
+        """``h + g . x + phi`` of the layers fixed up to ``level`` of each partial design."""
         chain = self.chain
         base = np.full(len(idx), self.h)
         for k in range(level + 1):
             base += self.g[k] * chain.logs[k][idx[:, k]]
+            if k and self.phi[k] is not None:
+                base += self.phi[k][idx[:, k - 1], idx[:, k]]
+        return base
+
+    def bound(self, idx: np.ndarray, spent: np.ndarray, level: int) -> np.ndarray:
+        """The bound of partial designs (chain order) fixed up to ``level``."""
+        base = self._prefix(idx, level)
         left = self.budget - spent
         val = np.full(len(idx), np.inf)
         for mu, w in zip(self.mus, self.ws):
@@ -446,6 +507,8 @@ class _Lagrange:
                 if k:
                     cost = self.cost[k]
                     step = -mu * cost if mu > 0 else np.where(np.isfinite(cost), 0.0, -np.inf)
+                    if self.phi[k] is not None:
+                        step = step + self.phi[k]
                     fwd = (fwd[:, None] + step).max(axis=0) + gain[k]
                 best = fwd + w[k] + self.h + mu * self.budget
                 allowed[k] &= _inflate(best) >= need
@@ -476,6 +539,7 @@ class _Lagrange:
             nxt = np.flatnonzero(allowed[k + 1])
             out = np.full((len(cur), n_c), -np.inf)
             step = chain.step[k + 1]
+            phi = self.phi[k + 1]
             for r, i in enumerate(cur):
                 self._check_time()
                 for s_, j in enumerate(nxt):
@@ -485,7 +549,8 @@ class _Lagrange:
                     sh = int(st // delta)
                     if sh >= n_c:
                         continue
-                    np.maximum(out[r, sh:], gain[k + 1][j] + tables[k + 1][s_, : n_c - sh],
+                    gain_j = gain[k + 1][j] if phi is None else gain[k + 1][j] + phi[i, j]
+                    np.maximum(out[r, sh:], gain_j + tables[k + 1][s_, : n_c - sh],
                                out=out[r, sh:])  # fmt: skip
             tables[k] = out
         return rows, tables, delta, n_c
@@ -502,9 +567,7 @@ class _Lagrange:
             return out
         rows, tables, delta, n_c = self.vdp
         sel = np.flatnonzero(ok)
-        val = np.full(len(sel), self.h)
-        for k in range(level + 1):
-            val += self.g[k] * chain.logs[k][idx[sel, k]]
+        val = self._prefix(idx[sel], level)
         left = np.clip((chain.budget - spent[sel]) // delta, 0, n_c - 1).astype(np.int64)
         val += tables[level][rows[level][idx[sel, level]], left]
         out[sel] = _inflate(val)

@@ -54,9 +54,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
-# The full training benchmark of docs/training.md (about an hour on 2 cores): designs trained at
-# matched parameter counts on the local and global digit tasks, then the slack x max-ratio
-# check at r = 4 and 16, then the tables and the figure of every run (train-check.json/.png).
+# The full training benchmark of docs/training.md with recommend's current defaults (about an
+# hour on 2 cores): designs trained at matched parameter counts on the local and global digit
+# tasks with the slack x max-ratio grid at r = 8, then the check at r = 4 and 16, then the
+# tables and the figure of every run (train-check.json/.png).
 TRAIN := $(PY) examples/reproduce_training.py
 train-check: $(TRAIN_STAMP)
 	$(TRAIN) --prototype --probes --step 4 --json train-check.json --resume train-check.json >/dev/null

@@ -218,3 +218,14 @@ def test_docs_tables_of_the_current_defaults(capsys):
     assert len(rows) > 25 and not [row for row in rows if row not in page]
     records = json.loads(runs.read_text())
     assert {t["spec"] for t in records["trainings"]} == {"examples/digits_32x32.toml"}
+
+
+def test_docs_tables_of_the_current_grid(capsys):
+    """The slack x max-ratio grid at r = 8 with today's candidates
+    (docs/img/training-runs-grid-v3.json) is on the page, its designs recomputed."""
+    runs = EXAMPLES.parent / "docs" / "img" / "training-runs-grid-v3.json"
+    argv = ["--r", "8", "--designs", "uniform", "--grid-r", "8", "--cross-r"]
+    assert _script().main([*argv, "--resume", str(runs), "--no-train"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    page = (EXAMPLES.parent / "docs" / "training.md").read_text(encoding="utf-8")
+    assert len(rows) > 40 and not [row for row in rows if row not in page]

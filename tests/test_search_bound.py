@@ -116,3 +116,58 @@ def test_budget_tables_bound_every_completion(reverse):
         for k in range(1, level + 1):
             spent += chain.step[k][rows[:, k - 1], rows[:, k]]
         assert np.all(lag.budget_bound(rows, spent, level) >= values - 1e-9), level
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    cands=st.lists(st.integers(1, 12), min_size=2, max_size=6, unique=True).map(sorted),
+    frac=st.floats(0.2, 1.0),
+    quantile=st.floats(0.0, 1.0),
+    reverse=st.booleans(),
+)
+def test_sorted_expansion_keeps_every_child_the_bound_keeps(cands, frac, quantile, reverse):
+    """``_Lagrange.expand`` generates only children whose bound reaches the bar, and every
+    one of them: the same set as generating all children and filtering by the bound."""
+    cands = [cands] * LINE.depth
+    lo = _Chain(LINE, "params", cands, None, _ratio(2)).cheapest
+    hi = wd.cost(LINE, "params", [cands[0][-1]] * LINE.depth)
+    chain, prob, designs = problem(cands, lo + int(frac * (hi - lo)), LABELS[1:4], reverse)
+    if not designs:
+        return
+    srch, lag = lagrange(chain, prob, key_of(prob, range(3)), designs)
+    assert lag.children is not None
+    idx = np.flatnonzero(chain.keep[0])[:, None]
+    spent = chain.first[idx[:, 0]]
+    for level in range(chain.depth - 1):
+        every, every_spent = srch._expand(idx, spent, level + 1)
+        if not len(every):
+            return
+        bounds = lag.bound(every, every_spent, level + 1)
+        need = float(np.quantile(bounds, quantile))
+        got, got_spent = lag.expand(idx, spent, level, need)
+        want = {tuple(r) for r in every[bounds >= need].tolist()}
+        have = {tuple(r) for r in got.tolist()}
+        assert want <= have <= {tuple(r) for r in every.tolist()}, level
+        assert len(lag.counts(idx, spent, level, need)) == len(idx)
+        idx, spent = every, every_spent
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    cands=st.lists(st.integers(1, 40), min_size=1, max_size=9, unique=True).map(sorted),
+    frac=st.floats(0.0, 1.0),
+)
+def test_widest_is_the_last_affordable_candidate(cands, frac):
+    """The binary search of ``_Chain.widest`` against a direct count."""
+    cands = [cands] * LINE.depth
+    lo = _Chain(LINE, "params", cands, None, _ratio(2)).cheapest
+    hi = wd.cost(LINE, "params", [cands[0][-1]] * LINE.depth)
+    chain = _Chain(LINE, "params", cands, lo + int(frac * (hi - lo)), _ratio(2))
+    rng = np.random.default_rng(len(cands[0]))
+    for level in range(chain.depth - 1):
+        table = chain.next_reach[level]
+        last = rng.integers(0, table.shape[0], 50)
+        left = rng.integers(0, int(chain.budget) + 1, 50)
+        count = (table[last] <= left[:, None]).sum(axis=1)
+        want = np.maximum(count - 1, 0)
+        assert np.array_equal(chain.widest(level, last, left, level + 1), want)

@@ -256,13 +256,17 @@ class _Chain:
             pos = np.searchsorted(self.reach[level][k], left, side="right") - 1
             return np.maximum(pos, 0)
         table = self.next_reach[level]
-        out = np.empty(len(last), dtype=np.int64)
-        rows = max(1, (1 << 22) // max(1, table.shape[1]))  # blocks of 4M comparisons
-        for lo in range(0, len(last), rows):
-            sel = slice(lo, lo + rows)
-            count = (table[last[sel]] <= left[sel, None]).sum(axis=1)  # nondecreasing in j
-            out[sel] = np.maximum(count - 1, 0)
-        return out
+        width = table.shape[1]
+        flat, base = table.ravel(), np.asarray(last, dtype=np.int64) * width
+        # per row, how many entries are <= left (each row is nondecreasing): a binary search
+        lo = np.zeros(len(last), dtype=np.int64)
+        hi = np.full(len(last), width, dtype=np.int64)
+        for _ in range(width.bit_length()):
+            mid = (lo + hi) // 2
+            ok = (lo < hi) & (flat[base + np.minimum(mid, width - 1)] <= left)
+            lo = np.where(ok, mid + 1, lo)
+            hi = np.where(ok, hi, np.minimum(hi, mid))
+        return np.maximum(lo - 1, 0)
 
     def cheapest_widths(self) -> tuple[int, ...]:
         """The cheapest design, lexicographically smallest among equals."""

@@ -106,6 +106,10 @@ BUDGET_PAIRS = 1 << 14
 BUDGET_WORK = 1 << 28
 #: cells of the pairwise terms of the Lagrangian bound, all groups together (floats: 64 MB)
 PAIR_CELLS = 1 << 23
+#: candidate pairs of consecutive layers up to which the Lagrangian bound of every child is
+#: tabulated and sorted, so that an expansion generates only the children it keeps (12 bytes
+#: per pair)
+SORTED_PAIRS = 1 << 22
 #: elements per block of a min-plus product (int64: 32 MB)
 BLOCK = 1 << 22
 
@@ -465,6 +469,62 @@ class _Lagrange:
             for e in MU_GRID:
                 self.mus.append(self.mu * 2.0**e)
                 self.ws.append(self._tables(self.g, self.mus[-1], self.phi)[1])
+        self.children = self._child_tables()
+
+    def _child_tables(self):
+        """Per level l, ``T[i, j]``: the bound of a child j at level l + 1 of a partial
+        design ending with candidate i, minus the parent's ``h + g . x + phi + mu left``
+        (at the fitted mu), each row sorted in decreasing order with its columns."""
+        chain = self.chain
+        pairs = sum(len(a) * len(b) for a, b in zip(chain.cands, chain.cands[1:]))
+        if pairs > SORTED_PAIRS:
+            return None
+        mu, w = self.mus[0], self.ws[0]
+        out = []
+        for k in range(chain.depth - 1):
+            cost = self.cost[k + 1]
+            step = -mu * cost if mu > 0 else np.where(np.isfinite(cost), 0.0, -np.inf)
+            tot = step + (self.g[k + 1] * chain.logs[k + 1] + w[k + 1])[None, :]
+            if self.phi[k + 1] is not None:
+                tot = tot + self.phi[k + 1]
+            order = np.argsort(-tot, axis=1, kind="stable").astype(np.int32)
+            out.append((np.take_along_axis(tot, order, axis=1), order))
+        return out
+
+    def counts(self, idx: np.ndarray, spent: np.ndarray, level: int, need: float):
+        """Per partial design at ``level``: how many of its children at ``level + 1`` have a
+        bound (at the fitted mu) that reaches ``need``, within the rounding and before the
+        budget check; a binary search in the sorted rows."""
+        vals, _ = self.children[level]
+        width = vals.shape[1]
+        parent = self._prefix(idx, level) + self.mus[0] * (self.budget - spent)
+        # looser than the bound of push (its rounding): only ever more children
+        thr = need - parent - 4e-9 * max(1.0, abs(need)) - 1e-9 * np.abs(parent)
+        flat, base = vals.ravel(), idx[:, level].astype(np.int64) * width
+        lo = np.zeros(len(idx), dtype=np.int64)
+        hi = np.full(len(idx), width, dtype=np.int64)
+        for _ in range(width.bit_length()):
+            mid = (lo + hi) // 2
+            ok = (lo < hi) & (flat[base + np.minimum(mid, width - 1)] >= thr)
+            lo = np.where(ok, mid + 1, lo)
+            hi = np.where(ok, hi, np.minimum(hi, mid))
+        return lo
+
+    def expand(self, idx: np.ndarray, spent: np.ndarray, level: int, need: float):
+        """The children at ``level + 1`` (within the budget) of partial designs at ``level``
+        whose bound at the fitted mu reaches ``need``: the others are never generated."""
+        chain = self.chain
+        counts = self.counts(idx, spent, level, need)
+        _, order = self.children[level]
+        last = idx[:, level]
+        rep = np.repeat(np.arange(len(idx)), counts)
+        start = np.cumsum(counts) - counts
+        cols = order[last[rep], np.arange(len(rep)) - start[rep]].astype(np.int64)
+        step = chain.step[level + 1][last[rep], cols]
+        total = spent[rep] + step
+        ok = (step < _BIG) & (total + chain.suf[level + 1][cols] <= chain.budget)
+        ok &= chain.keep[level + 1][cols]
+        return np.column_stack([idx[rep[ok]], cols[ok]]), total[ok]
 
     def _prefix(self, idx: np.ndarray, level: int) -> np.ndarray:
         """``h + g . x + phi`` of the layers fixed up to ``level`` of each partial design."""
@@ -734,7 +794,9 @@ class _Search:
             lagrange.prepare(need)
         kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         n_kept = 0
-        stack: list[list] = []  # [level, rows, spent, bounds], rows sorted by bound (desc)
+        # [level, rows, spent, bounds, cumulative children, children] per open chunk, rows
+        # sorted by bound (desc); the children counts only with the sorted child tables
+        stack: list[list] = []
 
         def push(level: int, idx: np.ndarray, spent: np.ndarray) -> None:
             nonlocal need, n_kept
@@ -776,27 +838,42 @@ class _Search:
                         raise _TooMany
                 return
             order = np.argsort(-bound, kind="stable")
-            stack.append([level, idx[order], spent[order], bound[order]])
+            idx, spent, bound = idx[order], spent[order], bound[order]
+            grown = counts = None
+            if lagrange is not None and lagrange.children is not None:
+                # children per row (at today's bar: an upper bound later), for the chunks
+                counts = lagrange.counts(idx, spent, level, need)
+                grown = np.cumsum(counts)
+            stack.append([level, idx, spent, bound, grown, counts])
 
         first = np.flatnonzero(chain.keep[0])[:, None]
         push(0, first, chain.first[first[:, 0]])
         while stack:
             self.prob.check_time()
-            level, idx, spent, bound = top = stack[-1]
+            level, idx, spent, bound = (top := stack[-1])[:4]
             live = bound >= need  # the bar rose since they were pushed
             if not live[0]:
                 stack.pop()
                 continue
             width = len(chain.cands[level + 1])
             take = max(1, min(len(idx), self.CHUNK // max(1, width)))
+            grown = top[4]
+            if grown is not None:  # as many parents as give about CHUNK children
+                take = max(1, int(np.searchsorted(grown - (grown[0] - top[5][0]), self.CHUNK)))
+                take = min(take, len(idx))
             part, sp = idx[:take][live[:take]], spent[:take][live[:take]]
             if take == len(idx):
                 stack.pop()
             else:
                 top[1], top[2], top[3] = idx[take:], spent[take:], bound[take:]
+                if grown is not None:
+                    top[4], top[5] = grown[take:], top[5][take:]
             if tick is not None:
                 tick(need, max(float(e[3][0]) for e in stack) if stack else need)
-            child, child_spent = self._expand(part, sp, level + 1)
+            if grown is not None:
+                child, child_spent = lagrange.expand(part, sp, level, need)
+            else:
+                child, child_spent = self._expand(part, sp, level + 1)
             push(level + 1, child, child_spent)
         if not kept:
             return np.zeros((0, chain.depth), dtype=np.int64), np.zeros(0)
@@ -897,14 +974,12 @@ class _Search:
         chain, prob = self.chain, self.prob
         cur = np.asarray(row)
         sizes = [len(c) for c in chain.cands]
-        singles = [(k, j) for k in range(chain.depth) for j in range(sizes[k])]
+        layer = np.repeat(np.arange(chain.depth), sizes)
+        move_to = np.concatenate([np.arange(n) for n in sizes])
         for _ in range(64):
-            moves = [cur.copy()]
-            for k, j in singles:
-                r = cur.copy()
-                r[k] = j
-                moves.append(r)
-            base = np.array(moves)
+            # the current design, then every single move (one layer to another candidate)
+            base = np.repeat(cur[None, :], len(layer) + 1, axis=0)
+            base[1 + np.arange(len(layer)), layer] = move_to
             pairs = []
             for k in range(chain.depth):
                 for k2 in range(k + 1, chain.depth):

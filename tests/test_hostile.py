@@ -633,3 +633,33 @@ def test_ctrl_c_during_the_report_undoes_the_written_spec(tmp_path, monkeypatch)
     )
     assert result.exit_code == 130 and result.stderr.splitlines()[-1] == "Error: interrupted"
     assert not out.exists()
+
+
+def test_ctrl_c_after_a_progress_line_starts_a_new_line(monkeypatch):
+    """cut's progress rewrites one line in place ("\\r", no newline): an interrupt then
+    prints its error on a line of its own, not glued to the progress."""
+    from widthdesign.cli import _common
+
+    monkeypatch.setattr(_common.Progress, "__init__", _progress_now)
+    calls = []
+
+    def bounds(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    import widthdesign.cuts
+
+    real = widthdesign.cuts.bounds
+    monkeypatch.setattr(widthdesign.cuts, "bounds", bounds)
+    args = ["cut", PAPER, "--part", "left-right", "--part", "even-odd"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 130
+    assert result.stderr.endswith("\nError: interrupted\n"), repr(result.stderr)
+    assert "\r" in result.stderr  # the progress line was shown
+
+
+def _progress_now(self, label, total, delay=1.0):
+    self.label, self.total, self.delay = label, total, -1.0
+    self.start, self.shown = 0.0, False

@@ -22,12 +22,31 @@ from ..errors import WidthDesignError
 sys.set_int_max_str_digits(0)
 
 
+#: whether stderr ends with an unterminated progress line (rewritten with "\r" in place)
+_OPEN_LINE = [False]
+
+
+def partial_line(text: str) -> None:
+    """A progress line on stderr rewritten in place ("\r", no newline)."""
+    click.echo(text, err=True, nl=False)
+    _OPEN_LINE[0] = True
+
+
+def end_line(text: str = "") -> None:
+    """Ends the progress line on stderr (with ``text``, if any)."""
+    click.echo(text, err=True)
+    _OPEN_LINE[0] = False
+
+
 class CliError(click.ClickException):
-    """A one-line error: ``Error: message``, exit code 1."""
+    """A one-line error: ``Error: message``, exit code 1, on a line of its own (an open
+    progress line is ended first)."""
 
     exit_code = 1
 
     def show(self, file=None) -> None:  # noqa: D102 - click API
+        if _OPEN_LINE[0]:
+            end_line()
         click.echo(f"Error: {self.format_message()}", err=True)
 
 
@@ -252,13 +271,13 @@ class Progress:
     def update(self, done: int) -> None:
         if time.monotonic() - self.start > self.delay:
             self.shown = True
-            click.echo(f"\r{self.label}: {done}/{self.total}", err=True, nl=False)
+            partial_line(f"\r{self.label}: {done}/{self.total}")
 
     def close(self) -> None:
         if self.shown and self.total > 1:
-            click.echo(f"\r{self.label}: {self.total}/{self.total} done", err=True)
+            end_line(f"\r{self.label}: {self.total}/{self.total} done")
         elif self.shown:
-            click.echo("", err=True)
+            end_line()
 
 
 def with_progress(label: str, items: Sequence, fn: Callable) -> list:

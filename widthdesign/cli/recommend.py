@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import cuts, spec
-from ._common import echo_json, json_option, spec_argument, table
+from ._common import echo_json, end_line, json_option, partial_line, spec_argument, table
 from ._design import _require_favor, _sweep, optimizer_options, report_options, write_report_files
 
 
@@ -27,15 +27,14 @@ class _SolveProgress:
         if time.monotonic() - self.start <= self.delay:
             return
         self.shown = True
-        click.echo(
-            ("\r" if self.tty else "") + progress_line(info) + ("   " if self.tty else ""),
-            err=True,
-            nl=not self.tty,
-        )
+        if self.tty:
+            partial_line("\r" + progress_line(info) + "   ")
+        else:
+            click.echo(progress_line(info), err=True)
 
     def close(self) -> None:
         if self.shown and self.tty:
-            click.echo("", err=True)
+            end_line()
 
 
 def _isatty(stream) -> bool:

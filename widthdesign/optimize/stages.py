@@ -71,6 +71,7 @@ class _Stages:
         progress: Callable[[dict], None] | None,
         start: float,
         extra=(),
+        shown=(),
     ):
         self.arch, self.chain, self.kind, self.slack = arch, chain, objective, slack
         self.progress, self.start = progress, start
@@ -97,6 +98,9 @@ class _Stages:
         self.prob.heartbeat = self._heartbeat
         # designs of the domain off the candidate grid: compared exactly by every stage
         self.extra = [tuple(int(x) for x in w) for w in extra]
+        # the baselines of the domain (shown beside the answer): evaluated before any search,
+        # so that an answer out of time is chosen with them too
+        self.shown = [tuple(int(x) for x in w) for w in shown]
         self.searches = {False: _Search(self.prob)}
         self.rounds = 0
         self.best: dict[int, Decimal] = {}
@@ -171,7 +175,7 @@ class _Stages:
     def _seeds(self) -> list[tuple[int, ...]]:
         """Designs evaluated exactly before any search: their cuts start the relaxation."""
         chain = self.chain
-        seeds = {chain.cheapest_widths(), *self.extra}
+        seeds = {chain.cheapest_widths(), *self.extra, *self.shown}
         for q in range(min(chain.width, 16)):
             row = tuple(min(q * len(c) // 16, len(c) - 1) for c in chain.cands)
             seeds.add(tuple(int(chain.cands[k][i]) for k, i in enumerate(row)))
@@ -309,38 +313,53 @@ class _Stages:
     # -- out of time --------------------------------------------------------------------------
 
     def fallback(self, done: dict[str, bool]) -> tuple[int, ...]:
-        """The best design evaluated so far by the stages that finished, every budget left
-        spent (wider layers never lower a bound). Best values not proved yet are the best
-        known ones, so scores stay within [0, 1] over the designs evaluated."""
+        """The design a finished run would choose among the designs evaluated so far (and a
+        quick hill climb), every budget left spent (wider layers never lower a bound). Best
+        values not proved yet are the best known ones, so scores stay within [0, 1] over the
+        designs evaluated, the answer included."""
         self.prob.deadline = None
-        fav = list(range(self.n_fav))
         pool = [w for w in self._evaluated() if w in self.extra or self.chain.feasible(w)]
         pool = pool or [self.chain.cheapest_widths()]
         proved = set(self.best)
-        for p in fav:
-            if p not in self.best:
-                self.best[p] = max(Decimal(1), *(self.prob.exact_log(p, w) for w in pool))
-        if self.f_value is None:
-            self.f_value = self._score_value(fav, self.weights, self.kind)
-        f_of = {w: self.f_value.exact(self.prob, w) for w in pool}
-        best = max(pool, key=lambda w: _DecKey(f_of[w]))
-        if done["objective"] and self.threshold is not None:
-            ok = [w for w in pool if _cmp(f_of[w], self.threshold) >= 0] or [best]
-            prof = self._profile_known(ok)
-            if prof:
-                value = self._score_value(prof, [1.0] * len(prof), "sum")
-                ok += self._climbed(value, [(self.f_value, self.threshold)], ok)
-                best = max(ok, key=lambda w: _DecKey(value.exact(self.prob, w)))
+        _, climbed = self._choose(pool, proved, climb=True)
+        # chosen again with the climbed design among the rest, so that every design is
+        # scored against the same best values as the one chosen
+        best, _ = self._choose(pool + [w for w in climbed if w not in pool], proved)
         best = self._spend(best)
-        # best values not proved: the best known, the answer included (no score above 1)
-        for q in set(range(self.n_fav)) | set(self.profile_idx):
-            if q not in proved:
-                known = [self.prob.exact_log(q, w) for w in [*pool, best]]
-                self.best[q] = max(self.best.get(q, Decimal(0)), *known)
-        if any(p not in proved for p in fav):
-            self.f_value = self._score_value(fav, self.weights, self.kind)
+        self._known_best([*pool, *climbed, best], proved)
         self.best_f = float(self.f_value.exact(self.prob, best))
         return best
+
+    def _choose(self, pool, proved, climb: bool = False):
+        """The slack rule of a finished run over ``pool``: within ``(1 - slack)`` of the best
+        F (proved, or the best in the pool), the broadest design. Returns it and the designs
+        the hill climb found (with ``climb``)."""
+        self._known_best(pool, proved)
+        f_of = {w: self.f_value.exact(self.prob, w) for w in pool}
+        best = max(pool, key=lambda w: _DecKey(f_of[w]))
+        threshold = self.threshold
+        if threshold is None:  # stage 1 unfinished: the best F known
+            threshold = _CTX.multiply(f_of[best], Decimal(repr(1 - self.slack)))
+        ok = [w for w in pool if _cmp(f_of[w], threshold) >= 0] or [best]
+        prof = [q for q in dict.fromkeys(self.profile_idx) if self.best[q] > 0]
+        climbed = []
+        if prof:
+            value = self._score_value(prof, [1.0] * len(prof), "sum")
+            if climb:
+                climbed = self._climbed(value, [(self.f_value, threshold)], ok)
+            best = max(ok + climbed, key=lambda w: _DecKey(value.exact(self.prob, w)))
+        return best, climbed
+
+    def _known_best(self, designs, proved) -> None:
+        """Best values not proved: the best over ``designs`` (at least 1 for a favored
+        partition, whose score divides by it); F rescored with them."""
+        fav = set(range(self.n_fav))
+        for q in fav | set(self.profile_idx):
+            if q not in proved:
+                known = [self.prob.exact_log(q, w) for w in designs]
+                self.best[q] = max(Decimal(1) if q in fav else Decimal(0), *known)
+        if self.f_value is None or any(p not in proved for p in fav):
+            self.f_value = self._score_value(sorted(fav), self.weights, self.kind)
 
     def _climbed(self, value: _Value, cons_exact, designs) -> list[tuple[int, ...]]:
         """A quick hill climb on ``value`` from the best design of the grid (a fraction of a
@@ -359,15 +378,6 @@ class _Stages:
         cache = self.prob.counts_cache
         designs = {w for p, w in cache if p == 0}
         return sorted(w for w in designs if all((p, w) in cache for p in range(self.n_fav)))
-
-    def _profile_known(self, designs) -> list[int]:
-        prof = []
-        for q in dict.fromkeys(self.profile_idx):
-            if q not in self.best:
-                self.best[q] = max(self.prob.exact_log(q, w) for w in designs)
-            if self.best[q] > 0:
-                prof.append(q)
-        return prof
 
     def _spend(self, widths: tuple[int, ...]) -> tuple[int, ...]:
         """Raise layers to wider candidates while the design stays feasible (top first)."""

@@ -179,8 +179,9 @@ def _sweep_axis(ax: Axes, budgets: list[float], values: list[float], recs: Seque
     per_budget = len(set(floors)) > 1
     labels = [_fmt(int(b)) + (f"\nmin {w}" if per_budget else "") for b, w in zip(budgets, floors)]
     ax.set_xticks(budgets[::step], labels[::step], fontsize=7 if panels else 8)
+    # on two lines when the floors are shown: one line overflows a half-width panel
     ax.set_xlabel(
-        f"budget ({_cost_model(recs[0])})" + (", min width under each budget" if per_budget else "")
+        f"budget ({_cost_model(recs[0])})" + ("\nmin width under each budget" if per_budget else "")
     )
     label = "bits (log2 upper bound)" if panels else "favored partitions: bits (log2 upper bound)"
     _y_scale(ax, values, label, nonpositive="mask")

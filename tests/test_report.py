@@ -211,6 +211,22 @@ def test_width_bars_are_the_widths(small_rec):
         assert f"params = {d.cost}" in legend
 
 
+def test_baselines_below_the_floors_are_marked_in_the_figures():
+    """The spec's widths (64, 64, 32, 32, 16, 16) score F above the proved optimum, but lie
+    below the floor of 19: the widths and profile figures say so beside their numbers."""
+    rec = wd.recommend(wd.load(LEVINE), 8736, "local")
+    assert rec.baseline_misses["spec"] and not rec.baseline_misses["uniform"]
+    for plot in (report.plot_widths, report.plot_interaction_profile):
+        fig = plot(rec)
+        texts = [t.get_text() for lg in fig.legends for t in lg.texts]
+        marked = [t for t in texts if "not searched: below the floors" in t]
+        assert any(t.startswith("spec") for t in marked), texts
+        assert not any(t.startswith(("uniform", "recommended")) for t in marked), texts
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
 def test_interaction_profile_is_log2_bounds():
     arch = wd.load(GRID)
     other = arch.with_widths([4, 2])

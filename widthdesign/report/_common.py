@@ -151,6 +151,13 @@ def _designs(rec: Any) -> dict[str, Any]:
     return out
 
 
+def _not_searched(rec: Any, label: str) -> str:
+    """``" (not searched: below the floors)"`` for a baseline outside the domain of the proof,
+    so a figure never shows it beating a proved optimum without saying why; else ``""``."""
+    misses = getattr(rec, "baseline_misses", None) or {}
+    return " (not searched: below the floors)" if misses.get(label) else ""
+
+
 def _cost_model(rec: Any) -> str:
     return str(getattr(rec, "cost_model", "params"))
 

@@ -131,7 +131,7 @@ def _draw_line(ax: Axes, xs, values: np.ndarray, key: str, label: str, i: int, s
 def _plot_scores(rec: Any, ax: Axes | None) -> Figure:
     from matplotlib.ticker import PercentFormatter
 
-    from ._common import _designs, _legend_below, _pct, _rec_title
+    from ._common import _designs, _legend_below, _not_searched, _pct, _rec_title
 
     designs = _designs(rec)
     names = [s.partition for s in rec.design.profile]
@@ -148,6 +148,7 @@ def _plot_scores(rec: Any, ax: Axes | None) -> Figure:
             values_all.extend(v for v in values.tolist() if v == v)
             same = _same_as(values, drawn)
             text = f"{label} {list(d.widths)}, breadth {_pct(d.breadth)}"
+            text += _not_searched(rec, label)
             _draw_line(ax, xs, values, label, text, i, same, len(drawn))
             drawn[label] = values
         ticks = [n.split(":")[1] if ":" in n else n for n in names]

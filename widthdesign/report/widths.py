@@ -16,6 +16,7 @@ from ._common import (
     _fmt,
     _legend_below,
     _new_axes,
+    _not_searched,
     _pct,
     _rc,
     _rec_title,
@@ -66,7 +67,10 @@ def plot_widths(recommendation: Any, ax: Axes | None = None) -> Figure:
         ax.grid(axis="y", color="#e5e5e5", lw=0.6)
         ax.set_axisbelow(True)
         handles, labels = ax.get_legend_handles_labels()
-        text = {label: f"{label}: {_design_text(d, model)}" for label, d in designs.items()}
+        text = {
+            label: f"{label}: {_design_text(d, model)}{_not_searched(recommendation, label)}"
+            for label, d in designs.items()
+        }
         # below the axes: inside, it would sit on the tallest bars' value labels
         labels = [text[lb] for lb in labels]
         note = _baselines_note(recommendation)

@@ -149,6 +149,23 @@ def _layer_map(m, depth: int, what: str) -> dict:
     return out
 
 
+def prefix_counts(table: np.ndarray, rows: np.ndarray, limit: np.ndarray, above: bool = False):
+    """Per query q, how many leading entries of ``table[rows[q]]`` are ``<= limit[q]`` (rows
+    nondecreasing) or, with ``above``, ``>= limit[q]`` (rows nonincreasing): one vectorized
+    binary search, O(log C) gathers per query instead of a comparison with every entry."""
+    width = table.shape[1]
+    flat, base = table.ravel(), np.asarray(rows, dtype=np.int64) * width
+    lo = np.zeros(len(base), dtype=np.int64)
+    hi = np.full(len(base), width, dtype=np.int64)
+    for _ in range(width.bit_length()):
+        mid = (lo + hi) // 2
+        entry = flat[base + np.minimum(mid, width - 1)]
+        ok = (lo < hi) & ((entry >= limit) if above else (entry <= limit))
+        lo = np.where(ok, mid + 1, lo)
+        hi = np.where(ok, hi, np.minimum(hi, mid))
+    return lo
+
+
 class _Chain:
     """The feasible designs: candidates per layer, chain cost, ratio bound, budget.
 
@@ -255,18 +272,8 @@ class _Chain:
         if k > level + 1:
             pos = np.searchsorted(self.reach[level][k], left, side="right") - 1
             return np.maximum(pos, 0)
-        table = self.next_reach[level]
-        width = table.shape[1]
-        flat, base = table.ravel(), np.asarray(last, dtype=np.int64) * width
-        # per row, how many entries are <= left (each row is nondecreasing): a binary search
-        lo = np.zeros(len(last), dtype=np.int64)
-        hi = np.full(len(last), width, dtype=np.int64)
-        for _ in range(width.bit_length()):
-            mid = (lo + hi) // 2
-            ok = (lo < hi) & (flat[base + np.minimum(mid, width - 1)] <= left)
-            lo = np.where(ok, mid + 1, lo)
-            hi = np.where(ok, hi, np.minimum(hi, mid))
-        return np.maximum(lo - 1, 0)
+        # per row, how many entries are <= left (each row is nondecreasing)
+        return np.maximum(prefix_counts(self.next_reach[level], last, left) - 1, 0)
 
     def cheapest_widths(self) -> tuple[int, ...]:
         """The cheapest design, lexicographically smallest among equals."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import cuts
 from ..spec import pooling_tree
-from .chain import _BIG, _Chain
+from .chain import _BIG, _Chain, prefix_counts
 
 #: relative tolerance of the float screening; winners are then compared exactly
 _TOL = 1e-9
@@ -496,19 +496,10 @@ class _Lagrange:
         bound (at the fitted mu) that reaches ``need``, within the rounding and before the
         budget check; a binary search in the sorted rows."""
         vals, _ = self.children[level]
-        width = vals.shape[1]
         parent = self._prefix(idx, level) + self.mus[0] * (self.budget - spent)
         # looser than the bound of push (its rounding): only ever more children
         thr = need - parent - 4e-9 * max(1.0, abs(need)) - 1e-9 * np.abs(parent)
-        flat, base = vals.ravel(), idx[:, level].astype(np.int64) * width
-        lo = np.zeros(len(idx), dtype=np.int64)
-        hi = np.full(len(idx), width, dtype=np.int64)
-        for _ in range(width.bit_length()):
-            mid = (lo + hi) // 2
-            ok = (lo < hi) & (flat[base + np.minimum(mid, width - 1)] >= thr)
-            lo = np.where(ok, mid + 1, lo)
-            hi = np.where(ok, hi, np.minimum(hi, mid))
-        return lo
+        return prefix_counts(vals, idx[:, level], thr, above=True)
 
     def expand(self, idx: np.ndarray, spent: np.ndarray, level: int, need: float):
         """The children at ``level + 1`` (within the budget) of partial designs at ``level``

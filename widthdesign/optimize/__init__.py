@@ -152,9 +152,8 @@ def recommend(
     deadline = None if time_limit is None else start + _check_time(time_limit)
     favored = parse_favor(favor, arch)
     dom = build_domain(arch, cost, budget, choices, limits, fixed, min_width, ratio)
-    shown = [w for name, w in dom.baselines.items() if not dom.misses[name]]
     stages = _Stages(arch, dom.chain, favored, objective, slack, deadline, progress, start,
-                     dom.extra, shown)  # fmt: skip
+                     dom.searched_baselines)  # fmt: skip
     widths, done = stages.run()
     stats = {
         "seconds": round(time.monotonic() - start, 3),

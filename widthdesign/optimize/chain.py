@@ -448,7 +448,12 @@ class Domain:
     min_width: int
     baselines: dict[str, tuple[int, ...]]
     misses: dict[str, tuple[str, ...]]
-    extra: list[tuple[int, ...]]  # baselines in the domain but off the candidate grid
+
+    @property
+    def searched_baselines(self) -> list[tuple[int, ...]]:
+        """The baselines that meet the budget, the floors and the ratio bound: in the
+        domain, so that no baseline shown beside a proved optimum can beat it."""
+        return sorted({w for n, w in self.baselines.items() if not self.misses[n]})
 
 
 def build_domain(arch, cost, budget, choices, limits, fixed, min_width, ratio) -> Domain:
@@ -478,9 +483,7 @@ def build_domain(arch, cost, budget, choices, limits, fixed, min_width, ratio) -
         name: design_misses(arch, w, cost, budget, min_width, limits, fixed, ratio, span)
         for name, w in base.items()
     }
-    # so that no baseline shown beside a proved optimum can beat it
-    extra = sorted({w for n, w in base.items() if not misses[n] and not chain.feasible(w)})
-    return Domain(chain, cands, floors, min_width, base, misses, extra)
+    return Domain(chain, cands, floors, min_width, base, misses)
 
 
 def _check_memory(cands) -> None:

@@ -785,8 +785,8 @@ class _Search:
             lagrange.prepare(need)
         kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         n_kept = 0
-        # [level, rows, spent, bounds, cumulative children, children] per open chunk, rows
-        # sorted by bound (desc); the children counts only with the sorted child tables
+        # [level, rows, spent, bounds, children per row] per open chunk, rows sorted by bound
+        # (desc); the children counts only with the sorted child tables
         stack: list[list] = []
 
         def push(level: int, idx: np.ndarray, spent: np.ndarray) -> None:
@@ -830,12 +830,11 @@ class _Search:
                 return
             order = np.argsort(-bound, kind="stable")
             idx, spent, bound = idx[order], spent[order], bound[order]
-            grown = counts = None
+            counts = None
             if lagrange is not None and lagrange.children is not None:
                 # children per row (at today's bar: an upper bound later), for the chunks
                 counts = lagrange.counts(idx, spent, level, need)
-                grown = np.cumsum(counts)
-            stack.append([level, idx, spent, bound, grown, counts])
+            stack.append([level, idx, spent, bound, counts])
 
         first = np.flatnonzero(chain.keep[0])[:, None]
         push(0, first, chain.first[first[:, 0]])
@@ -848,20 +847,20 @@ class _Search:
                 continue
             width = len(chain.cands[level + 1])
             take = max(1, min(len(idx), self.CHUNK // max(1, width)))
-            grown = top[4]
-            if grown is not None:  # as many parents as give about CHUNK children
-                take = max(1, int(np.searchsorted(grown - (grown[0] - top[5][0]), self.CHUNK)))
-                take = min(take, len(idx))
+            counts = top[4]
+            if counts is not None:  # as many parents (at most CHUNK) as give CHUNK children
+                grown = np.cumsum(counts[: self.CHUNK])
+                take = max(1, int(np.searchsorted(grown, self.CHUNK, side="right")))
             part, sp = idx[:take][live[:take]], spent[:take][live[:take]]
             if take == len(idx):
                 stack.pop()
             else:
                 top[1], top[2], top[3] = idx[take:], spent[take:], bound[take:]
-                if grown is not None:
-                    top[4], top[5] = grown[take:], top[5][take:]
+                if counts is not None:
+                    top[4] = counts[take:]
             if tick is not None:
                 tick(need, max(float(e[3][0]) for e in stack) if stack else need)
-            if grown is not None:
+            if counts is not None:
                 child, child_spent = lagrange.expand(part, sp, level, need)
             else:
                 child, child_spent = self._expand(part, sp, level + 1)

@@ -70,8 +70,7 @@ class _Stages:
         deadline: float | None,
         progress: Callable[[dict], None] | None,
         start: float,
-        extra=(),
-        shown=(),
+        baselines=(),
     ):
         self.arch, self.chain, self.kind, self.slack = arch, chain, objective, slack
         self.progress, self.start = progress, start
@@ -96,11 +95,11 @@ class _Stages:
             self.profile_idx.append(keys.index(key))
         self.prob = _Problem(arch, chain, masks, deadline)
         self.prob.heartbeat = self._heartbeat
-        # designs of the domain off the candidate grid: compared exactly by every stage
-        self.extra = [tuple(int(x) for x in w) for w in extra]
         # the baselines of the domain (shown beside the answer): evaluated before any search,
-        # so that an answer out of time is chosen with them too
-        self.shown = [tuple(int(x) for x in w) for w in shown]
+        # so that an answer out of time is chosen with them too; those off the candidate
+        # grid are compared exactly by every stage
+        self.baselines = [tuple(int(x) for x in w) for w in baselines]
+        self.extra = [w for w in self.baselines if not chain.feasible(w)]
         self.searches = {False: _Search(self.prob)}
         self.rounds = 0
         self.best: dict[int, Decimal] = {}
@@ -175,7 +174,7 @@ class _Stages:
     def _seeds(self) -> list[tuple[int, ...]]:
         """Designs evaluated exactly before any search: their cuts start the relaxation."""
         chain = self.chain
-        seeds = {chain.cheapest_widths(), *self.extra, *self.shown}
+        seeds = {chain.cheapest_widths(), *self.baselines}
         for q in range(min(chain.width, 16)):
             row = tuple(min(q * len(c) // 16, len(c) - 1) for c in chain.cands)
             seeds.add(tuple(int(chain.cands[k][i]) for k, i in enumerate(row)))

@@ -199,6 +199,17 @@ def test_long_stages_report_progress_with_bounds(monkeypatch):
     # on the solve itself; this one holds by construction: a report per second)
 
 
+@pytest.mark.parametrize(
+    "favor,message",
+    [("nowhere", "favor 'nowhere': unknown; expected"),
+     ("0,99999", "favor '0,99999': index 99999 out of range; expected 0..4095"),
+     ("scale:0", "favor 'scale:0': scale '0' is not a positive integer")],
+)  # fmt: skip
+def test_favor_errors_name_the_option(favor, message):
+    res = CliRunner().invoke(cli, ["recommend", LEVINE, "--budget", "8736", "--favor", favor])
+    assert res.exit_code == 1 and res.stderr.startswith("Error: " + message), res.stderr
+
+
 def test_scale_shorthand_errors_name_what_was_typed():
     arch = wd.load(LEVINE)
     with pytest.raises(PartitionError, match=r"favor 'scale:64' \(checkerboard:64\)"):

@@ -122,21 +122,19 @@ def _expand(text: str, arch: Architecture) -> list[str]:
         return list(one_d if rank == 1 else multi)
     if name == "scale":
         if not arg.isdigit() or int(arg) < 1 or len(arg) > 9:
-            raise PartitionError(f"Partition {text!r}: scale {arg!r} is not a positive integer")
+            raise PartitionError(f"favor {text!r}: scale {arg!r} is not a positive integer")
         return [f"blocks:{arg}" if rank == 1 else f"checkerboard:{arg}"]
     return [text]
 
 
 def _parse_as_typed(label: str, typed: str, arch: Architecture) -> Partition:
-    """Parse an expanded shorthand; its errors name what the user typed (``scale:64``), not
-    the partition it stands for (``blocks:64``)."""
+    """Parse an expanded shorthand; its errors name the option and what the user typed
+    (``favor 'scale:64' (blocks:64)``), not only the partition it stands for."""
     try:
         return parse_partition(label, arch)
     except PartitionError as err:
-        if label == typed:
-            raise
-        msg = str(err).replace(f"Partition {label!r}", f"favor {typed!r} ({label})")
-        raise PartitionError(msg) from None
+        name = f"favor {typed!r}" + ("" if label == typed else f" ({label})")
+        raise PartitionError(str(err).replace(f"Partition {label!r}", name)) from None
 
 
 def _parse_weight(text: str, item) -> float:
